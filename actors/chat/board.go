@@ -1,0 +1,266 @@
+package chat
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/scheduler"
+
+	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/messages"
+)
+
+// Options configures every board of the node.
+type Options struct {
+	Interval time.Duration
+	PerPage  int
+	Logger   *slog.Logger
+}
+
+type tick struct{}
+
+// sendTimeout bounds how long a board waits for the outbox before it stops
+// waiting and tries again; the outbox may sit out a long flood wait.
+const sendTimeout = 2 * time.Minute
+
+// Board is the chat board actor.
+type Board struct {
+	o       Options
+	log     *slog.Logger
+	chatID  int64
+	tasks   map[string]messages.TaskSnapshot
+	order   []string
+	msgID   int
+	last    string
+	page    int
+	sending time.Time // zero, or when the current send/edit was requested
+	dirty   bool      // render as soon as stats arrive
+	stats   messages.NodeStats
+	timers  *scheduler.TimerScheduler
+	cancelT scheduler.CancelFunc
+	replyTo int
+}
+
+var _ actor.Actor = (*Board)(nil)
+
+// Kind returns the cluster kind of chat boards.
+func Kind(o Options) *cluster.Kind {
+	if o.Interval <= 0 {
+		o.Interval = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cluster.NewKind(messages.ChatKind, actor.PropsFromProducer(func() actor.Actor {
+		return &Board{o: o, log: o.Logger, tasks: map[string]messages.TaskSnapshot{}}
+	}))
+}
+
+// Receive implements actor.Actor.
+func (b *Board) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		b.timers = scheduler.NewTimerScheduler(ctx)
+	case *cluster.ClusterInit:
+		id, err := strconv.ParseInt(m.Identity.Identity, 10, 64)
+		if err != nil {
+			b.log.Error("chat board with a bad identity", slog.String("identity", m.Identity.Identity))
+			ctx.Stop(ctx.Self())
+			return
+		}
+		b.chatID = id
+	case *actor.Stopping:
+		if b.cancelT != nil {
+			b.cancelT()
+		}
+	case *messages.TaskUpdated:
+		if _, ok := b.tasks[m.Task.TaskID]; !ok {
+			b.order = append(b.order, m.Task.TaskID)
+			if b.msgID == 0 {
+				// A new board shows up at once; later changes wait for the tick.
+				b.requestRender(ctx)
+			}
+		}
+		b.tasks[m.Task.TaskID] = m.Task
+		b.ensureTicker(ctx)
+	case *messages.TaskRemoved:
+		if _, ok := b.tasks[m.TaskID]; !ok {
+			return
+		}
+		delete(b.tasks, m.TaskID)
+		for i, id := range b.order {
+			if id == m.TaskID {
+				b.order = append(b.order[:i], b.order[i+1:]...)
+				break
+			}
+		}
+		if len(b.tasks) == 0 {
+			b.clear(ctx)
+		}
+	case *messages.RepostBoard:
+		if len(b.tasks) == 0 {
+			ctx.Send(b.outbox(ctx), &messages.SendText{ChatID: b.chatID, Text: "No active tasks.", ReplyTo: m.ReplyTo})
+			return
+		}
+		if b.msgID != 0 {
+			ctx.Send(b.outbox(ctx), &messages.DeleteMessage{ChatID: b.chatID, MessageID: b.msgID})
+			b.msgID = 0
+		}
+		b.last = ""
+		b.replyTo = m.ReplyTo
+		b.requestRender(ctx)
+		b.ensureTicker(ctx)
+	case *messages.BoardButtonPressed:
+		ctx.Send(b.outbox(ctx), &messages.AnswerCallback{CallbackID: m.CallbackID})
+		switch {
+		case m.Data == "s:r":
+		case strings.HasPrefix(m.Data, "p:"):
+			if p, err := strconv.Atoi(strings.TrimPrefix(m.Data, "p:")); err == nil {
+				b.page = p
+			}
+		default:
+			return
+		}
+		if m.MessageID != 0 && b.msgID == 0 {
+			b.msgID = m.MessageID
+		}
+		b.requestRender(ctx)
+	case *tick:
+		if len(b.tasks) == 0 && b.msgID == 0 {
+			b.stopTicker()
+			return
+		}
+		b.requestRender(ctx)
+	case *messages.NodeStats:
+		b.stats = *m
+		if b.dirty {
+			b.dirty = false
+			b.render(ctx)
+		}
+	case *messages.TextSent:
+		b.sending = time.Time{}
+		if len(b.tasks) == 0 {
+			// Every task ended while the message was on its way.
+			ctx.Send(b.outbox(ctx), &messages.DeleteMessage{ChatID: b.chatID, MessageID: m.MessageID})
+			return
+		}
+		b.msgID = m.MessageID
+		b.replyTo = 0
+	case *messages.TextEdited:
+		b.sending = time.Time{}
+	case *messages.SendFailed:
+		b.sending = time.Time{}
+		if m.Gone || m.MessageID == 0 {
+			// Deleted by someone, or never posted: post afresh next time.
+			b.msgID = 0
+			b.last = ""
+		}
+	}
+}
+
+func (b *Board) outbox(ctx actor.Context) *actor.PID {
+	return messages.Local(ctx.ActorSystem(), messages.OutboxName)
+}
+
+func (b *Board) ensureTicker(ctx actor.Context) {
+	if b.cancelT == nil {
+		b.cancelT = b.timers.SendRepeatedly(b.o.Interval, b.o.Interval, ctx.Self(), &tick{})
+	}
+}
+
+func (b *Board) stopTicker() {
+	if b.cancelT != nil {
+		b.cancelT()
+		b.cancelT = nil
+	}
+}
+
+// requestRender asks for fresh node statistics; the render happens when
+// they arrive, so the footer is never older than one tick.
+func (b *Board) requestRender(ctx actor.Context) {
+	b.dirty = true
+	ctx.Request(messages.Local(ctx.ActorSystem(), messages.CronName), &messages.GetNodeStats{})
+}
+
+func (b *Board) render(ctx actor.Context) {
+	if !b.sending.IsZero() && time.Since(b.sending) < sendTimeout {
+		b.dirty = true // the next answer or tick renders again
+		return
+	}
+	if len(b.tasks) == 0 {
+		return
+	}
+	tasks := make([]board.Task, 0, len(b.order))
+	for _, id := range b.order {
+		tasks = append(tasks, toBoard(b.tasks[id]))
+	}
+	st := b.stats
+	page := board.Render(tasks, board.Footer{FreeDisk: st.DiskFree, CPUPercent: st.CPUPercent,
+		MemPercent: st.MemPercent, Uptime: st.Uptime, Node: st.Node}, b.page, b.o.PerPage)
+	b.page = page.Page
+	kb := b.keyboard(page.Keyboard)
+	if page.Text == b.last && b.msgID != 0 {
+		return
+	}
+	b.last = page.Text
+	b.sending = time.Now()
+	if b.msgID == 0 {
+		ctx.Request(b.outbox(ctx), &messages.SendText{ChatID: b.chatID, Text: page.Text, HTML: true,
+			Keyboard: kb, Silent: true, ReplyTo: b.replyTo})
+		return
+	}
+	ctx.Request(b.outbox(ctx), &messages.EditText{ChatID: b.chatID, MessageID: b.msgID, Text: page.Text,
+		HTML: true, Keyboard: kb})
+}
+
+// keyboard maps the renderer's cancel buttons ("c:<task>") to callback data
+// that also names the task's owner ("c:<user>:<task>"), so the gateway can
+// route the press to the owner's session without any lookup.
+func (b *Board) keyboard(rows [][]board.Button) messages.Keyboard {
+	out := make(messages.Keyboard, 0, len(rows))
+	for _, row := range rows {
+		r := make([]messages.Button, 0, len(row))
+		for _, btn := range row {
+			data := btn.Data
+			if id, ok := strings.CutPrefix(data, "c:"); ok {
+				if t, ok := b.tasks[id]; ok {
+					data = "c:" + strconv.FormatInt(t.UserID, 10) + ":" + id
+				}
+			}
+			r = append(r, messages.Button{Text: btn.Text, Data: data})
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (b *Board) clear(ctx actor.Context) {
+	if b.msgID != 0 {
+		ctx.Send(b.outbox(ctx), &messages.DeleteMessage{ChatID: b.chatID, MessageID: b.msgID})
+	}
+	b.msgID = 0
+	b.last = ""
+	b.page = 0
+	b.stopTicker()
+}
+
+func toBoard(t messages.TaskSnapshot) board.Task {
+	return board.Task{
+		ID:       t.TaskID,
+		Name:     t.Name,
+		Stage:    board.Stage(t.Stage.String()),
+		Engine:   t.Engine,
+		Done:     t.Done,
+		Total:    t.Total,
+		Speed:    t.Speed,
+		Elapsed:  time.Since(t.Started),
+		Node:     t.Node,
+		QueuePos: t.QueuePos,
+		Attempt:  t.Attempt,
+		Note:     t.Note,
+	}
+}

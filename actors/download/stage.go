@@ -1,0 +1,136 @@
+package download
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/mirrorleech/mirrorleech/internal/speed"
+	"github.com/mirrorleech/mirrorleech/messages"
+	"github.com/mirrorleech/mirrorleech/supervision"
+)
+
+// Progress is what an engine reports while it runs.
+type Progress struct {
+	Name  string
+	Done  int64
+	Total int64
+	Note  string
+}
+
+// Job is one download: the task's spec and its working directory.
+type Job struct {
+	Spec messages.TaskSpec
+	Dir  string
+}
+
+// Engine fetches a source into a job's directory. Implementations must be
+// safe for concurrent jobs, honour ctx promptly and never panic.
+type Engine interface {
+	Fetch(ctx context.Context, job Job, progress func(Progress)) (messages.DownloadFinished, error)
+}
+
+// Options configures the stage.
+type Options struct {
+	// Engines by name (messages.Source.Engine()).
+	Engines map[string]Engine
+	Logger  *slog.Logger
+	// StopWait bounds how long a stopping stage waits for its worker.
+	// Default: 10s.
+	StopWait time.Duration
+}
+
+type workerProgress struct{ p Progress }
+
+type workerDone struct {
+	res messages.DownloadFinished
+	err error
+}
+
+// Stage is the download stage actor.
+type Stage struct {
+	o      Options
+	job    Job
+	log    *slog.Logger
+	cancel context.CancelFunc
+	done   chan struct{}
+	meter  speed.Meter
+}
+
+var _ actor.Actor = (*Stage)(nil)
+
+// Props returns the props of a download stage for job.
+func Props(o Options, job Job) *actor.Props {
+	if o.StopWait <= 0 {
+		o.StopWait = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := o.Logger.With(slog.String("task_id", job.Spec.ID), slog.Int64("user_id", job.Spec.UserID))
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &Stage{o: o, job: job, log: log}
+	})
+}
+
+// Receive implements actor.Actor.
+func (s *Stage) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		s.start(ctx)
+	case *actor.Stopping, *actor.Restarting:
+		s.halt()
+	case *workerProgress:
+		ctx.Send(ctx.Parent(), &messages.StageProgressed{Stage: messages.StageDownloading, Name: m.p.Name,
+			Done: m.p.Done, Total: m.p.Total, Speed: s.meter.Observe(m.p.Done, time.Now()), Note: m.p.Note})
+	case *workerDone:
+		s.done = nil
+		if m.err != nil {
+			s.log.Info("download attempt failed", slog.Any("err", m.err))
+			supervision.Escalate(ctx, m.err)
+			return
+		}
+		ctx.Send(ctx.Parent(), &m.res)
+	}
+}
+
+func (s *Stage) start(ctx actor.Context) {
+	eng, ok := s.o.Engines[s.job.Spec.Source.Engine()]
+	if !ok {
+		supervision.Escalate(ctx, supervision.NewUserError(
+			fmt.Sprintf("this node cannot download %s sources", s.job.Spec.Source.Engine())))
+		return
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.cancel, s.done = cancel, done
+	self, root, job := ctx.Self(), ctx.ActorSystem().Root, s.job
+	go func() {
+		defer close(done)
+		res, err := eng.Fetch(wctx, job, func(p Progress) { root.Send(self, &workerProgress{p: p}) })
+		if wctx.Err() != nil {
+			return // stopped on purpose: nobody is waiting for the result
+		}
+		root.Send(self, &workerDone{res: res, err: err})
+	}()
+}
+
+// halt cancels the worker and waits for it, bounded, so no write of this
+// attempt lands after the stage is gone.
+func (s *Stage) halt() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if s.done != nil {
+		select {
+		case <-s.done:
+		case <-time.After(s.o.StopWait):
+			s.log.Warn("download worker did not stop in time")
+		}
+	}
+	s.cancel, s.done = nil, nil
+}

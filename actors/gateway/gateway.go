@@ -1,0 +1,444 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/mirrorleech/mirrorleech/cluster/grains"
+	"github.com/mirrorleech/mirrorleech/internal/command"
+	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/messages"
+)
+
+// Poller is the part of the Telegram client the gateway uses.
+type Poller interface {
+	GetMe(ctx context.Context) (tgapi.User, error)
+	GetUpdates(ctx context.Context, offset int, timeout time.Duration) ([]tgapi.Update, error)
+}
+
+// Options configures the gateway.
+type Options struct {
+	Client     Poller
+	Store      store.Store
+	OwnerID    int64
+	Sudo       []int64
+	Authorized []int64
+	// MirrorDest is the default mirror destination ("" = mirror disabled).
+	MirrorDest string
+	SplitSize  int64
+	// MaxDownloadFile is the largest document the Bot API lets the bot fetch
+	// (20 MiB on the cloud API, 0 = no limit).
+	MaxDownloadFile int64
+	PollTimeout     time.Duration
+	Logger          *slog.Logger
+	// Observe is told about every command: name and outcome
+	// ("ok", "refused", "invalid").
+	Observe func(cmd, outcome string)
+}
+
+type updatesReceived struct{ updates []tgapi.Update }
+
+type botIdentified struct{ username string }
+
+type authSaved struct {
+	chatID  int64
+	replyTo int
+	id      int64
+	on      bool
+	err     error
+}
+
+// Gateway is the gateway actor.
+type Gateway struct {
+	o          Options
+	log        *slog.Logger
+	admins     map[int64]bool
+	authorized map[int64]bool
+	username   string
+	cancel     context.CancelFunc
+	done       chan struct{}
+	pings      map[int64]time.Time
+}
+
+var _ actor.Actor = (*Gateway)(nil)
+
+// Props returns the gateway's props.
+func Props(o Options) *actor.Props {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 30 * time.Second
+	}
+	if o.Observe == nil {
+		o.Observe = func(string, string) {}
+	}
+	return actor.PropsFromProducer(func() actor.Actor {
+		g := &Gateway{o: o, log: o.Logger, admins: map[int64]bool{o.OwnerID: true},
+			authorized: map[int64]bool{}, pings: map[int64]time.Time{}}
+		for _, id := range o.Sudo {
+			g.admins[id] = true
+		}
+		for _, id := range o.Authorized {
+			g.authorized[id] = true
+		}
+		return g
+	})
+}
+
+// Receive implements actor.Actor.
+func (g *Gateway) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		g.startPoller(ctx)
+	case *actor.Stopping, *actor.Restarting:
+		g.stopPoller()
+	case *botIdentified:
+		g.username = m.username
+	case *updatesReceived:
+		for i := range m.updates {
+			u := &m.updates[i]
+			switch {
+			case u.Message != nil:
+				g.onMessage(ctx, u.Message)
+			case u.Callback != nil:
+				g.onCallback(ctx, u.Callback)
+			}
+		}
+	case *messages.TextSent:
+		if start, ok := g.pings[m.ChatID]; ok {
+			delete(g.pings, m.ChatID)
+			ctx.Send(g.outbox(ctx), &messages.EditText{ChatID: m.ChatID, MessageID: m.MessageID,
+				Text: fmt.Sprintf("🏓 Pong: %d ms", time.Since(start).Milliseconds())})
+		}
+	case *authSaved:
+		g.onAuthSaved(ctx, m)
+	}
+}
+
+func (g *Gateway) outbox(ctx actor.Context) *actor.PID {
+	return messages.Local(ctx.ActorSystem(), messages.OutboxName)
+}
+
+func (g *Gateway) reply(ctx actor.Context, m *tgapi.Message, text string, html bool) {
+	ctx.Send(g.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ID, Text: text, HTML: html})
+}
+
+// startPoller runs the long poll in a worker goroutine that owns the offset.
+func (g *Gateway) startPoller(ctx actor.Context) {
+	pctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	g.cancel, g.done = cancel, done
+	self, root, client, timeout, log := ctx.Self(), ctx.ActorSystem().Root, g.o.Client, g.o.PollTimeout, g.log
+	go func() {
+		defer close(done)
+		delay := time.Second
+		wait := func() bool {
+			select {
+			case <-pctx.Done():
+				return false
+			case <-time.After(delay):
+				delay = min(delay*2, 30*time.Second)
+				return true
+			}
+		}
+		for {
+			me, err := client.GetMe(pctx)
+			if err == nil {
+				root.Send(self, &botIdentified{username: me.Username})
+				log.Info("connected to telegram", slog.String("bot", me.Username))
+				break
+			}
+			if pctx.Err() != nil {
+				return
+			}
+			log.Warn("telegram getMe failed", slog.Any("err", err))
+			if !wait() {
+				return
+			}
+		}
+		delay = time.Second
+		offset := 0
+		for pctx.Err() == nil {
+			updates, err := client.GetUpdates(pctx, offset, timeout)
+			if err != nil {
+				if pctx.Err() != nil {
+					return
+				}
+				log.Warn("telegram getUpdates failed", slog.Any("err", err))
+				if !wait() {
+					return
+				}
+				continue
+			}
+			delay = time.Second
+			if len(updates) == 0 {
+				continue
+			}
+			offset = updates[len(updates)-1].ID + 1
+			root.Send(self, &updatesReceived{updates: updates})
+		}
+	}()
+}
+
+func (g *Gateway) stopPoller() {
+	if g.cancel == nil {
+		return
+	}
+	g.cancel()
+	// net/http aborts the poll at once; the wait is bounded anyway.
+	select {
+	case <-g.done:
+	case <-time.After(5 * time.Second):
+		g.log.Warn("telegram poller did not stop in time")
+	}
+	g.cancel = nil
+}
+
+func (g *Gateway) isAuthorized(userID, chatID int64) bool {
+	return g.admins[userID] || g.authorized[chatID] || g.authorized[userID]
+}
+
+func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message) {
+	text := m.Text
+	if text == "" && m.Document != nil {
+		text = m.Caption
+	}
+	if !strings.HasPrefix(text, "/") || m.From.IsBot {
+		return
+	}
+	cmd, err := command.Parse(text)
+	mention := cmd.Mention
+	var ue *command.UsageError
+	if errors.As(err, &ue) {
+		mention = ue.Mention
+	}
+	if mention != "" && g.username != "" && !strings.EqualFold(strings.TrimPrefix(mention, "@"), g.username) {
+		return // addressed to another bot
+	}
+	if err != nil {
+		if errors.Is(err, command.ErrUnknownCommand) && m.ChatID < 0 && mention == "" {
+			return // groups see many commands meant for other bots
+		}
+		if !g.isAuthorized(m.From.ID, m.ChatID) {
+			return
+		}
+		g.o.Observe("unknown", "invalid")
+		g.reply(ctx, m, html.EscapeString(err.Error()), true)
+		return
+	}
+	name := string(cmd.Name)
+	if !g.isAuthorized(m.From.ID, m.ChatID) {
+		g.o.Observe(name, "refused")
+		g.reply(ctx, m, "⛔ You are not authorized to use this bot.", false)
+		return
+	}
+	if spec, ok := command.Lookup(name); ok && spec.AdminOnly && !g.admins[m.From.ID] {
+		g.o.Observe(name, "refused")
+		g.reply(ctx, m, "⛔ Only the owner and sudo users may do that.", false)
+		return
+	}
+	outcome := g.dispatch(ctx, m, cmd)
+	g.o.Observe(name, outcome)
+}
+
+// dispatch runs an authorized command and returns its outcome.
+func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Command) string {
+	user := strconv.FormatInt(m.From.ID, 10)
+	switch cmd.Name {
+	case command.Start:
+		g.reply(ctx, m, "👋 mirrorleech is ready. Send a link with /leech or /mirror; /help lists every command.", false)
+	case command.Help:
+		g.reply(ctx, m, command.HelpText(), true)
+	case command.Ping:
+		g.pings[m.ChatID] = time.Now()
+		ctx.Request(g.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ID, Text: "🏓 Pong"})
+	case command.Stats:
+		ctx.Send(messages.Local(ctx.ActorSystem(), messages.CronName), &messages.ShowStats{ChatID: m.ChatID, ReplyTo: m.ID})
+	case command.Status:
+		grains.Send(ctx, messages.ChatKind, strconv.FormatInt(m.ChatID, 10), &messages.RepostBoard{ChatID: m.ChatID, ReplyTo: m.ID})
+	case command.Cancel:
+		id := firstArg(cmd)
+		if id == "" {
+			g.reply(ctx, m, "Usage: /cancel TASK_ID (the id is shown on the status message).", false)
+			return "invalid"
+		}
+		grains.Send(ctx, messages.SessionKind, user, &messages.CancelTask{TaskID: strings.ToLower(id),
+			ByUserID: m.From.ID, Admin: g.admins[m.From.ID], ChatID: m.ChatID, ReplyTo: m.ID})
+	case command.CancelAll:
+		grains.Send(ctx, messages.SessionKind, user, &messages.CancelAllTasks{ByUserID: m.From.ID, ChatID: m.ChatID, ReplyTo: m.ID})
+	case command.Authorize, command.Unauthorize:
+		return g.authorize(ctx, m, cmd)
+	case command.Mirror, command.Leech:
+		spec, problem := g.buildSpec(m, cmd)
+		if problem != "" {
+			g.reply(ctx, m, problem, false)
+			return "invalid"
+		}
+		grains.Send(ctx, messages.SessionKind, user, &messages.StartTask{Spec: spec})
+	default:
+		g.reply(ctx, m, "Unknown command; /help lists them.", false)
+		return "invalid"
+	}
+	return "ok"
+}
+
+// buildSpec turns a /mirror or /leech command into a task, or explains why
+// it cannot.
+func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.TaskSpec, string) {
+	f := cmd.Flags
+	switch {
+	case f.Zip:
+		return messages.TaskSpec{}, "-z (zip) is not available on this bot yet."
+	case f.Extract:
+		return messages.TaskSpec{}, "-e (extract) is not available on this bot yet."
+	case f.Select:
+		return messages.TaskSpec{}, "-s (select files) applies to torrents, which this bot does not fetch yet."
+	case f.Seed:
+		return messages.TaskSpec{}, "-d (seed) applies to torrents, which this bot does not fetch yet."
+	case f.Upload != "":
+		return messages.TaskSpec{}, "-up is not available on this bot yet: mirrors go to the configured destination."
+	}
+	spec := messages.TaskSpec{ChatID: m.ChatID, ReplyTo: m.ID, Name: f.Name, SplitSize: g.o.SplitSize, Created: time.Now()}
+	if cmd.Name == command.Mirror {
+		spec.Kind = messages.Mirror
+		switch {
+		case g.o.MirrorDest == "":
+			return spec, "Mirror is not configured on this bot: the owner must set MIRROR_DEST."
+		case strings.HasPrefix(g.o.MirrorDest, "rclone:"):
+			return spec, "rclone destinations are not supported yet; set MIRROR_DEST to a directory."
+		}
+		spec.Dest = g.o.MirrorDest
+	} else {
+		spec.Kind = messages.Leech
+	}
+	link := cmd.Link
+	var doc *tgapi.Document
+	if link == "" && m.Document != nil {
+		doc = m.Document
+	}
+	if link == "" && doc == nil && m.ReplyTo != nil {
+		link = firstLink(m.ReplyTo.Text + " " + m.ReplyTo.Caption)
+		if link == "" {
+			doc = m.ReplyTo.Document
+		}
+	}
+	switch {
+	case link != "":
+		spec.Source = messages.Source{URL: link}
+	case doc != nil:
+		if g.o.MaxDownloadFile > 0 && doc.Size > g.o.MaxDownloadFile {
+			return spec, fmt.Sprintf("That file is %.1f MB, but the cloud Bot API lets bots download at most 20 MB. "+
+				"Run a local telegram-bot-api server and point TELEGRAM_API_URL at it to lift the limit.",
+				float64(doc.Size)/1e6)
+		}
+		spec.Source = messages.Source{File: &messages.TelegramFile{FileID: doc.FileID, Name: doc.FileName, Size: doc.Size}}
+		if spec.Source.File.Name == "" {
+			spec.Source.File.Name = "file-" + strconv.Itoa(m.ID)
+		}
+	default:
+		return spec, fmt.Sprintf("Send a link after /%s, or reply with /%s to a message that holds a link or a file.", cmd.Name, cmd.Name)
+	}
+	return spec, ""
+}
+
+// firstArg is the first positional argument of a command that takes no link.
+func firstArg(cmd command.Command) string {
+	if len(cmd.Args) > 0 {
+		return cmd.Args[0]
+	}
+	return cmd.Link
+}
+
+func firstLink(text string) string {
+	for _, w := range strings.Fields(text) {
+		if command.IsLink(w) {
+			return w
+		}
+	}
+	return ""
+}
+
+func (g *Gateway) authorize(ctx actor.Context, m *tgapi.Message, cmd command.Command) string {
+	on := cmd.Name == command.Authorize
+	id := m.ChatID
+	arg := firstArg(cmd)
+	if arg == "" && m.ReplyTo != nil {
+		id = m.ReplyTo.From.ID
+	} else if arg != "" {
+		v, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			g.reply(ctx, m, fmt.Sprintf("Usage: /%s [CHAT_OR_USER_ID] (or reply to a user's message)", cmd.Name), false)
+			return "invalid"
+		}
+		id = v
+	}
+	st, self, root := g.o.Store, ctx.Self(), ctx.ActorSystem().Root
+	chat, replyTo := m.ChatID, m.ID
+	go func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := st.SetAuthorized(sctx, id, on)
+		root.Send(self, &authSaved{chatID: chat, replyTo: replyTo, id: id, on: on, err: err})
+	}()
+	return "ok"
+}
+
+func (g *Gateway) onAuthSaved(ctx actor.Context, m *authSaved) {
+	send := func(text string) {
+		ctx.Send(g.outbox(ctx), &messages.SendText{ChatID: m.chatID, ReplyTo: m.replyTo, Text: text})
+	}
+	if m.err != nil {
+		g.log.Error("saving authorization", slog.Any("err", m.err))
+		send("Could not save the change, please try again.")
+		return
+	}
+	if m.on {
+		g.authorized[m.id] = true
+		send(fmt.Sprintf("✅ %d is authorized.", m.id))
+		return
+	}
+	delete(g.authorized, m.id)
+	send(fmt.Sprintf("%d is no longer authorized.", m.id))
+}
+
+func (g *Gateway) onCallback(ctx actor.Context, c *tgapi.Callback) {
+	answer := func(text string) {
+		ctx.Send(g.outbox(ctx), &messages.AnswerCallback{CallbackID: c.ID, Text: text, Alert: true})
+	}
+	if !g.isAuthorized(c.From.ID, c.ChatID) {
+		g.o.Observe("button", "refused")
+		answer("You are not authorized to use this bot.")
+		return
+	}
+	switch {
+	case strings.HasPrefix(c.Data, "c:"):
+		parts := strings.Split(c.Data, ":")
+		if len(parts) != 3 {
+			answer("This button is no longer valid.")
+			return
+		}
+		if _, err := strconv.ParseInt(parts[1], 10, 64); err != nil {
+			answer("This button is no longer valid.")
+			return
+		}
+		grains.Send(ctx, messages.SessionKind, parts[1], &messages.CancelTask{TaskID: parts[2], ByUserID: c.From.ID,
+			Admin: g.admins[c.From.ID], ChatID: c.ChatID, CallbackID: c.ID})
+	case c.Data == "s:r" || strings.HasPrefix(c.Data, "p:"):
+		grains.Send(ctx, messages.ChatKind, strconv.FormatInt(c.ChatID, 10), &messages.BoardButtonPressed{
+			ChatID: c.ChatID, MessageID: c.MessageID, Data: c.Data, CallbackID: c.ID})
+	default:
+		answer("This button is no longer valid.")
+		return
+	}
+	g.o.Observe("button", "ok")
+}

@@ -1,0 +1,224 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mirrorleech/mirrorleech/internal/flood"
+	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/messages"
+)
+
+type sentCall struct {
+	method string
+	chat   int64
+	text   string
+	at     time.Time
+}
+
+// fakeSender records calls and fails them as scripted.
+type fakeSender struct {
+	mu      sync.Mutex
+	calls   []sentCall
+	fail    map[string][]error // method → errors for the next calls
+	block   chan struct{}      // SendDocument waits on it (or ctx)
+	nextID  int
+	started chan struct{}
+}
+
+func (f *fakeSender) record(method string, chat int64, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, sentCall{method: method, chat: chat, text: text, at: time.Now()})
+	if errs := f.fail[method]; len(errs) > 0 {
+		f.fail[method] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+func (f *fakeSender) id() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	return f.nextID
+}
+
+func (f *fakeSender) SendText(_ context.Context, t tgapi.Text) (int, error) {
+	if err := f.record("sendMessage", t.ChatID, t.Text); err != nil {
+		return 0, err
+	}
+	return f.id(), nil
+}
+
+func (f *fakeSender) EditText(_ context.Context, chat int64, _ int, text string, _ bool, _ tgapi.Keyboard) error {
+	if f.started != nil {
+		f.started <- struct{}{}
+		<-f.block
+	}
+	return f.record("editMessageText", chat, text)
+}
+
+func (f *fakeSender) DeleteMessage(_ context.Context, chat int64, _ int) error {
+	return f.record("deleteMessage", chat, "")
+}
+
+func (f *fakeSender) AnswerCallback(context.Context, string, string, bool) error {
+	return f.record("answerCallbackQuery", 0, "")
+}
+
+func (f *fakeSender) SendDocument(ctx context.Context, u tgapi.Upload, progress func(int64)) (int, error) {
+	if f.block != nil && f.started != nil {
+		f.started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-f.block:
+		}
+	}
+	progress(u.Length)
+	if err := f.record("sendDocument", u.ChatID, u.FileName); err != nil {
+		return 0, err
+	}
+	return f.id(), nil
+}
+
+func (f *fakeSender) methodCalls(method string) []sentCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sentCall
+	for _, c := range f.calls {
+		if c.method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// client is a test actor that forwards every answer to a channel.
+func client(t *testing.T, sys *actor.ActorSystem) (*actor.PID, chan any) {
+	ch := make(chan any, 64)
+	pid := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *messages.TextSent, *messages.TextEdited, *messages.DocumentSent, *messages.SendFailed:
+			ch <- m
+		case *messages.DocumentProgressed:
+		case request:
+			ctx.Request(m.to, m.msg)
+		}
+	}))
+	return pid, ch
+}
+
+type request struct {
+	to  *actor.PID
+	msg any
+}
+
+func await(t *testing.T, ch chan any) any {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer from the outbox")
+		return nil
+	}
+}
+
+func setup(t *testing.T, f *fakeSender, fc flood.Config) (*actor.ActorSystem, *actor.PID) {
+	t.Helper()
+	sys := actor.NewActorSystem()
+	if f.fail == nil {
+		f.fail = map[string][]error{}
+	}
+	box, err := sys.Root.SpawnNamed(Props(Options{Sender: f, Flood: fc}), messages.OutboxName)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = sys.Root.PoisonFuture(box).Wait()
+		sys.Shutdown()
+	})
+	return sys, box
+}
+
+func TestPerChatSpacing(t *testing.T) {
+	f := &fakeSender{}
+	sys, box := setup(t, f, flood.Config{PerChat: 300 * time.Millisecond})
+	c, ch := client(t, sys)
+	for i := 0; i < 3; i++ {
+		sys.Root.Send(c, request{to: box, msg: &messages.SendText{ChatID: 5, Text: "x"}})
+	}
+	for i := 0; i < 3; i++ {
+		require.IsType(t, &messages.TextSent{}, await(t, ch))
+	}
+	calls := f.methodCalls("sendMessage")
+	require.Len(t, calls, 3)
+	for i := 1; i < 3; i++ {
+		require.GreaterOrEqual(t, calls[i].at.Sub(calls[i-1].at), 290*time.Millisecond)
+	}
+}
+
+func TestFloodWaitRetriesOnceAfterRetryAfter(t *testing.T) {
+	f := &fakeSender{fail: map[string][]error{
+		"sendDocument": {&tgapi.APIError{Method: "sendDocument", Code: 429, Description: "Too Many Requests: retry after 1", RetryAfter: time.Second}},
+	}}
+	sys, box := setup(t, f, flood.Config{Jitter: -1})
+	c, ch := client(t, sys)
+	sys.Root.Send(c, request{to: box, msg: &messages.SendDocument{RequestID: "r1", ChatID: 7, Path: "p", Length: 10, FileName: "a.bin"}})
+	sent := await(t, ch).(*messages.DocumentSent)
+	require.Equal(t, "r1", sent.RequestID)
+	calls := f.methodCalls("sendDocument")
+	require.Len(t, calls, 2, "the refused call and exactly one retry")
+	require.GreaterOrEqual(t, calls[1].at.Sub(calls[0].at), time.Second, "never earlier than retry_after")
+}
+
+func TestTransientTextErrorsAreRetriedThenReported(t *testing.T) {
+	boom := &tgapi.TransportError{Method: "sendMessage", Status: 502, Err: errors.New("bad gateway")}
+	f := &fakeSender{fail: map[string][]error{"sendMessage": {boom, boom, boom, boom}}}
+	sys, box := setup(t, f, flood.Config{PerChat: time.Millisecond})
+	c, ch := client(t, sys)
+	sys.Root.Send(c, request{to: box, msg: &messages.SendText{ChatID: 1, Text: "hi"}})
+	failed := await(t, ch).(*messages.SendFailed)
+	require.ErrorAs(t, failed.Err, new(*tgapi.TransportError))
+	require.Len(t, f.methodCalls("sendMessage"), 1+textRetries)
+}
+
+func TestPendingEditsCoalesce(t *testing.T) {
+	f := &fakeSender{block: make(chan struct{}), started: make(chan struct{}, 8)}
+	sys, box := setup(t, f, flood.Config{PerChat: time.Millisecond})
+	c, ch := client(t, sys)
+	sys.Root.Send(c, request{to: box, msg: &messages.EditText{ChatID: 3, MessageID: 9, Text: "v0"}})
+	<-f.started // v0 is in flight; the next ones queue behind it
+	for _, v := range []string{"v1", "v2", "v3"} {
+		sys.Root.Send(c, request{to: box, msg: &messages.EditText{ChatID: 3, MessageID: 9, Text: v}})
+	}
+	time.Sleep(100 * time.Millisecond)
+	f.block <- struct{}{}
+	<-f.started
+	f.block <- struct{}{}
+	require.IsType(t, &messages.TextEdited{}, await(t, ch))
+	require.IsType(t, &messages.TextEdited{}, await(t, ch))
+	calls := f.methodCalls("editMessageText")
+	require.Len(t, calls, 2, "three queued edits of one message collapse into one")
+	require.Equal(t, "v3", calls[1].text, "the newest text wins")
+}
+
+func TestAbortSendCancelsUpload(t *testing.T) {
+	f := &fakeSender{block: make(chan struct{}), started: make(chan struct{}, 1)}
+	sys, box := setup(t, f, flood.Config{})
+	c, _ := client(t, sys)
+	sys.Root.Send(c, request{to: box, msg: &messages.SendDocument{RequestID: "up", ChatID: 2, Length: 1, FileName: "x"}})
+	<-f.started
+	sys.Root.Send(box, &messages.AbortSend{RequestID: "up"})
+	require.Eventually(t, func() bool {
+		res, err := sys.Root.RequestFuture(box, &messages.SendText{ChatID: 99, Text: "after"}, 5*time.Second).Result()
+		return err == nil && res != nil
+	}, 10*time.Second, 50*time.Millisecond, "the outbox keeps serving")
+	require.Empty(t, f.methodCalls("sendDocument"), "the aborted upload was never completed")
+}

@@ -1,0 +1,230 @@
+// Command mirrorleech runs one node of the mirrorleech Telegram bot.
+//
+// main is wiring only, in the order the design fixes: configuration → logger
+// → metrics registry → engines → actor system → cluster → top-level actors →
+// HTTP → signals. Bad configuration exits with status 2 after listing every
+// problem; any other start-up failure exits with status 1.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pacluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mirrorleech/mirrorleech/actors/chat"
+	"github.com/mirrorleech/mirrorleech/actors/cron"
+	"github.com/mirrorleech/mirrorleech/actors/download"
+	"github.com/mirrorleech/mirrorleech/actors/gateway"
+	"github.com/mirrorleech/mirrorleech/actors/outbox"
+	"github.com/mirrorleech/mirrorleech/actors/session"
+	"github.com/mirrorleech/mirrorleech/actors/task"
+	"github.com/mirrorleech/mirrorleech/actors/upload"
+	"github.com/mirrorleech/mirrorleech/cluster/bootstrap"
+	"github.com/mirrorleech/mirrorleech/cluster/grains"
+	"github.com/mirrorleech/mirrorleech/cluster/localprovider"
+	"github.com/mirrorleech/mirrorleech/internal/config"
+	"github.com/mirrorleech/mirrorleech/internal/httpdl"
+	"github.com/mirrorleech/mirrorleech/internal/logging"
+	"github.com/mirrorleech/mirrorleech/internal/netguard"
+	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/internal/sysstat"
+	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/messages"
+	"github.com/mirrorleech/mirrorleech/monitoring"
+	"github.com/mirrorleech/mirrorleech/supervision"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	cfg, err := config.FromEnvironment()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mirrorleech: invalid configuration:")
+		for _, e := range unjoin(err) {
+			fmt.Fprintln(os.Stderr, "  -", e)
+		}
+		os.Exit(2)
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat, cfg.BotToken, cfg.APIToken)
+	if err := run(cfg, log); err != nil {
+		log.Error("mirrorleech stopped", slog.Any("err", err))
+		os.Exit(1)
+	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func run(cfg *config.Config, log *slog.Logger) error {
+	started := time.Now()
+	log = log.With(slog.String("node", cfg.NodeName))
+	log.Info("starting mirrorleech", slog.String("version", version), slog.Any("config", cfg.Redacted()))
+	if cfg.RedisURL != "" {
+		return errors.New("REDIS_URL is set, but this version of mirrorleech runs as a single node only; unset it")
+	}
+	for _, dir := range []string{cfg.DownloadDir, cfg.StateDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	if cfg.MirrorDest != "" && !isRclone(cfg.MirrorDest) {
+		if err := os.MkdirAll(cfg.MirrorDest, 0o755); err != nil {
+			return fmt.Errorf("creating MIRROR_DEST %s: %w", cfg.MirrorDest, err)
+		}
+	}
+
+	st, err := store.OpenBolt(cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	authorized, err := st.AuthorizedChats(context.Background())
+	if err != nil {
+		return err
+	}
+	authorized = append(authorized, cfg.AuthorizedChats...)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	tg, err := tgapi.New(tgapi.Options{Token: cfg.BotToken, APIURL: cfg.TelegramAPIURL, Local: cfg.TelegramLocal,
+		Logger: log.With(slog.String("component", "tgapi"))})
+	if err != nil {
+		return fmt.Errorf("creating the telegram client: %w", err)
+	}
+	guard := netguard.New(cfg.AllowPrivateURLs)
+	dl := httpdl.New(httpdl.Options{
+		Connections: cfg.HTTPConnections,
+		Client:      &http.Client{Transport: guard.Transport(), CheckRedirect: guard.CheckRedirect},
+		UserAgent:   "mirrorleech/" + version,
+		Logger:      log.With(slog.String("component", "httpdl")),
+	})
+
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return logging.AtLeast(log.With(slog.String("lib", "protoactor")), slog.LevelWarn)
+	}))
+	policy := supervision.Policy{MaxAttempts: cfg.RetryMaxAttempts, InitialDelay: cfg.RetryInitialDelay,
+		MaxDelay: cfg.RetryMaxDelay, MaxElapsed: cfg.RetryMaxElapsed}
+	taskOpts := task.Options{
+		Node:   cfg.NodeName,
+		Policy: policy,
+		Download: download.Options{Logger: log, Engines: map[string]download.Engine{
+			"http":     &download.HTTP{Guard: guard, Downloader: dl},
+			"telegram": &download.Telegram{Client: tg},
+		}},
+		Upload: upload.Options{Logger: log},
+		Logger: log,
+	}
+	kinds := []*pacluster.Kind{
+		session.Kind(session.Options{DownloadDir: cfg.DownloadDir, Task: taskOpts, Logger: log}),
+		chat.Kind(chat.Options{Interval: cfg.StatusInterval, Logger: log}),
+	}
+	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
+		AdvertiseAddr: cfg.ClusterAdvertise, Provider: localprovider.New(), Kinds: kinds})
+	if err != nil {
+		return err
+	}
+
+	guardian := actor.WithGuardian(actor.NewOneForOneStrategy(10, time.Minute, actor.DefaultDecider))
+	spawn := func(p *actor.Props, name string) (*actor.PID, error) {
+		pid, err := sys.Root.SpawnNamed(p.Configure(guardian), name)
+		if err != nil {
+			return nil, fmt.Errorf("spawning %s: %w", name, err)
+		}
+		return pid, nil
+	}
+	maxDownload := int64(20 << 20)
+	if cfg.TelegramLocal {
+		maxDownload = 0
+	}
+	var top []*actor.PID
+	for _, a := range []struct {
+		name  string
+		props *actor.Props
+	}{
+		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox"))})},
+		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
+			Version: version, Logger: log})},
+		{messages.GrainsName, grains.Props(c, log)},
+		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
+			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
+			MaxDownloadFile: maxDownload, Logger: log.With(slog.String("actor", "gateway"))})},
+	} {
+		pid, err := spawn(a.props, a.name)
+		if err != nil {
+			return err
+		}
+		top = append(top, pid)
+	}
+
+	mux := monitoring.New(monitoring.Options{Addr: cfg.HTTPAddr, APIToken: cfg.APIToken, Registry: reg, Logger: log,
+		Checks: []monitoring.Check{
+			{Name: "store", Fn: st.Ping},
+			{Name: "disk", Fn: func(context.Context) error {
+				free, _, err := sysstat.DiskFree(cfg.DownloadDir)
+				if err == nil && free == 0 {
+					err = errors.New("no free space in DOWNLOAD_DIR")
+				}
+				return err
+			}},
+			{Name: "telegram", Fn: monitoring.Cached(30*time.Second, func(ctx context.Context) error {
+				_, err := tg.GetMe(ctx)
+				return err
+			})},
+		}})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", slog.Any("err", err))
+		}
+	}()
+	log.Info("mirrorleech is running", slog.String("http", ln.Addr().String()),
+		slog.String("cluster", sys.Address()), slog.Duration("startup", time.Since(started)))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down", slog.String("signal", s.String()))
+	signal.Stop(sig) // a second signal kills the process the default way
+
+	stopping := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Stop taking work first (the gateway is last in top), then the grains
+	// and their tasks, then the node's own actors.
+	for i := len(top) - 1; i >= 0; i-- {
+		if err := sys.Root.PoisonFuture(top[i]).Wait(); err != nil {
+			log.Warn("stopping actor", slog.String("actor", top[i].Id), slog.Any("err", err))
+		}
+		if i == len(top)-1 {
+			bootstrap.Stop(ctx, c, true, log)
+		}
+	}
+	_ = srv.Shutdown(ctx)
+	log.Info("stopped", slog.Duration("shutdown", time.Since(stopping)))
+	return nil
+}
+
+func isRclone(dest string) bool { return strings.HasPrefix(dest, "rclone:") }

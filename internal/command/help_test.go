@@ -1,0 +1,42 @@
+package command
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestHelpText(t *testing.T) {
+	h := HelpText()
+	require.Less(t, len(utf16.Encode([]rune(h))), 4096, "Telegram limits a message to 4096 UTF-16 units")
+	for _, s := range Specs {
+		require.Contains(t, h, "\n/"+string(s.Name), s.Name)
+		for _, a := range s.Aliases {
+			require.Contains(t, h, ", /"+a, a)
+		}
+		require.Contains(t, h, escapeHTML(s.Summary))
+	}
+	for _, f := range FlagSpecs {
+		require.Contains(t, h, "<code>"+f.Flag, f.Flag)
+		require.Contains(t, h, escapeHTML(f.Help), f.Flag)
+	}
+	require.Contains(t, h, "<code>/cancel TASK_ID</code>")
+	require.Contains(t, h, "/authorize, /auth, /a <i>(owner and sudo users)</i>")
+	require.Contains(t, h, "<code>-z [PASSWORD]</code>")
+	require.Contains(t, h, "<code>-n NAME</code>")
+
+	// Only the tags HelpText writes may appear: everything else is escaped text.
+	stripped := h
+	for _, tag := range []string{"<b>", "</b>", "<i>", "</i>", "<code>", "</code>"} {
+		stripped = strings.ReplaceAll(stripped, tag, "")
+	}
+	require.NotContains(t, stripped, "<")
+	require.NotContains(t, stripped, ">")
+	require.Equal(t, strings.Count(h, "<code>"), strings.Count(h, "</code>"))
+}
+
+func TestEscapeHTML(t *testing.T) {
+	require.Equal(t, "a &lt;b&gt; &amp;amp; \"q\"", escapeHTML(`a <b> &amp; "q"`))
+}

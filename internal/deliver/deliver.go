@@ -1,0 +1,176 @@
+// Package deliver puts a finished result into a mirror destination
+// directory. It owns nothing beyond one call: it receives a source path (a
+// file or a folder) and a destination directory, and emits the final path.
+//
+// A partial result is never visible at the destination: the data is written
+// under a hidden temporary name in the destination directory, fsynced, then
+// renamed into place. When source and destination share a filesystem the
+// result is simply renamed (no copy). An existing entry with the same name
+// is never overwritten: " (1)", " (2)", … is appended instead.
+//
+// Failures are returned wrapped (ENOSPC, EACCES reachable with errors.Is);
+// on any failure or cancellation the temporary data is removed.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Progress reports bytes copied so far (only when a copy is needed).
+type Progress func(done, total int64)
+
+// ToDir moves or copies src into destDir under name and returns the final
+// path.
+func ToDir(ctx context.Context, src, destDir, name string, progress Progress) (string, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
+	if err := os.MkdirAll(destDir, 0o755); err != nil {
+		return "", fmt.Errorf("creating destination %s: %w", destDir, err)
+	}
+	tmp := filepath.Join(destDir, ".mirrorleech-"+name+".partial")
+	_ = os.RemoveAll(tmp) // a leftover of an interrupted attempt
+	err := os.Rename(src, tmp)
+	if errors.Is(err, syscall.EXDEV) {
+		err = copyTree(ctx, src, tmp, progress)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("moving the result into %s: %w", destDir, err)
+	}
+	final, err := claimName(destDir, name, tmp)
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", err
+	}
+	if err := syncDir(destDir); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+// claimName renames tmp to the first free variant of name. os.Link-style
+// exclusivity is not available for directories, so a check-then-rename is
+// used; the destination is owned by this bot.
+func claimName(dir, name, tmp string) (string, error) {
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for i := 0; i < 1000; i++ {
+		cand := name
+		if i > 0 {
+			cand = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+		}
+		p := filepath.Join(dir, cand)
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("checking %s: %w", p, err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			return "", fmt.Errorf("renaming into place: %w", err)
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("no free name for %s in %s", name, dir)
+}
+
+func copyTree(ctx context.Context, src, dst string, progress Progress) error {
+	var total int64
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("measuring %s: %w", src, err)
+	}
+	var done int64
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			n, err := copyFile(ctx, p, target, func(n int64) { progress(done+n, total) })
+			done += n
+			return err
+		}
+		return nil // links and devices are not delivered
+	})
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(src)
+}
+
+func copyFile(ctx context.Context, src, dst string, progress func(int64)) (int64, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, &ctxReader{ctx: ctx, r: in, progress: progress})
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+type ctxReader struct {
+	ctx      context.Context
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.progress(c.n)
+	return n, err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}

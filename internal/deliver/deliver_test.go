@@ -1,0 +1,55 @@
+package deliver
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestToDirMovesFileAndNeverOverwrites(t *testing.T) {
+	src := t.TempDir()
+	dst := filepath.Join(t.TempDir(), "mirror")
+	for i, want := range []string{"a.bin", "a (1).bin"} {
+		p := filepath.Join(src, "a.bin")
+		require.NoError(t, os.WriteFile(p, []byte{byte(i)}, 0o644))
+		got, err := ToDir(context.Background(), p, dst, "a.bin", nil)
+		require.NoError(t, err)
+		require.Equal(t, filepath.Join(dst, want), got)
+		b, err := os.ReadFile(got)
+		require.NoError(t, err)
+		require.Equal(t, []byte{byte(i)}, b)
+	}
+	entries, err := os.ReadDir(dst)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "no temporary entry may remain")
+}
+
+func TestCopyTreeKeepsStructure(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "folder")
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "sub", "x.txt"), []byte("hello"), 0o644))
+	dst := filepath.Join(t.TempDir(), "out")
+	var last int64
+	require.NoError(t, copyTree(context.Background(), src, dst, func(done, total int64) {
+		require.Equal(t, int64(5), total)
+		last = done
+	}))
+	require.Equal(t, int64(5), last)
+	b, err := os.ReadFile(filepath.Join(dst, "sub", "x.txt"))
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(b))
+	_, err = os.Stat(src)
+	require.True(t, os.IsNotExist(err), "the source is removed after a copy")
+}
+
+func TestCopyCancelled(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(src, make([]byte, 1<<20), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := copyFile(ctx, src, filepath.Join(t.TempDir(), "g"), func(int64) {})
+	require.ErrorIs(t, err, context.Canceled)
+}

@@ -1,0 +1,64 @@
+package messages
+
+import "time"
+
+// StageProgressed reports the progress of the running stage to its task.
+type StageProgressed struct {
+	Stage Stage
+	Name  string
+	Done  int64
+	Total int64 // ≤ 0 when unknown
+	Speed float64
+	Note  string
+}
+
+// DownloadFinished reports a completed download: Path is the file (or folder)
+// on disk, Name its display name.
+type DownloadFinished struct {
+	Path string
+	Name string
+	Size int64
+}
+
+// UploadFinished reports a completed delivery.
+type UploadFinished struct {
+	// Where says where the result went, in words for the user
+	// ("this chat, 3 parts", "/srv/mirror/file.iso").
+	Where string
+	Parts int
+	Size  int64
+}
+
+// StageGaveUp reports that a stage gave up: a permanent error, or a transient
+// one after the last retry. Reason is safe to show to the user.
+type StageGaveUp struct {
+	Stage    Stage
+	Reason   string
+	Err      error
+	Attempts int
+}
+
+// StageRetrying tells the task that the supervisor will restart its stage
+// after Delay (attempt Attempt is next).
+type StageRetrying struct {
+	Stage   Stage
+	Attempt int
+	Delay   time.Duration
+	Reason  string
+}
+
+// GetUploadState is asked by a (re)started upload stage; the task answers with
+// UploadState, the parts already delivered, so a retry never re-sends them.
+type GetUploadState struct{}
+
+// UploadState lists delivered parts: part index → Telegram message id.
+type UploadState struct {
+	Parts map[int]int
+}
+
+// PartUploaded is sent by the upload stage to its task as soon as a part is
+// confirmed by Telegram, before the next part starts.
+type PartUploaded struct {
+	Index     int
+	MessageID int
+}

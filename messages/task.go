@@ -1,0 +1,101 @@
+package messages
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind says where a task's result goes.
+type Kind uint8
+
+const (
+	// Mirror copies the result to a destination (a directory).
+	Mirror Kind = iota + 1
+	// Leech uploads the result back into the chat.
+	Leech
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Mirror:
+		return "mirror"
+	case Leech:
+		return "leech"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Stage is where a task is in its pipeline:
+// queued → downloading → archiving → uploading → done | failed | cancelled.
+type Stage uint8
+
+const (
+	StageQueued Stage = iota + 1
+	StageDownloading
+	StageArchiving
+	StageUploading
+	StageDone
+	StageFailed
+	StageCancelled
+)
+
+func (s Stage) String() string {
+	switch s {
+	case StageQueued:
+		return "queued"
+	case StageDownloading:
+		return "downloading"
+	case StageArchiving:
+		return "archiving"
+	case StageUploading:
+		return "uploading"
+	case StageDone:
+		return "done"
+	case StageFailed:
+		return "failed"
+	case StageCancelled:
+		return "cancelled"
+	}
+	return fmt.Sprintf("stage(%d)", uint8(s))
+}
+
+// Final reports whether the stage ends the task.
+func (s Stage) Final() bool { return s >= StageDone }
+
+// TelegramFile is a document posted in a chat, fetched through getFile.
+type TelegramFile struct {
+	FileID string
+	Name   string
+	Size   int64
+}
+
+// Source is what a task downloads: exactly one field is set.
+type Source struct {
+	URL  string
+	File *TelegramFile
+}
+
+// Engine names the download engine that serves the source.
+func (s Source) Engine() string {
+	if s.File != nil {
+		return "telegram"
+	}
+	return "http"
+}
+
+// TaskSpec is everything a task needs to run; it is what a resume reloads.
+type TaskSpec struct {
+	ID      string
+	UserID  int64
+	ChatID  int64
+	ReplyTo int // the command message, so results thread under it
+	Kind    Kind
+	Source  Source
+	// Name renames the result (-n); empty keeps the source's name.
+	Name string
+	// Dest is the mirror destination directory (mirror tasks).
+	Dest string
+	// SplitSize is the largest part a leech uploads.
+	SplitSize int64
+	Created   time.Time
+}

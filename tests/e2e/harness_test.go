@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mirrorleech/mirrorleech/tests/tgfake"
+)
+
+const (
+	ownerID int64 = 1001
+	userID  int64 = 2002 // authorized through AUTHORIZED_CHATS
+)
+
+// binary is the bot built once for every test.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mirrorleech-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "mirrorleech")
+	build := exec.Command("go", "build", "-o", binary, "github.com/mirrorleech/mirrorleech/cmd/mirrorleech")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the bot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer collects the bot's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Bot is one running node.
+type Bot struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	log      *syncBuffer
+	exited   chan error
+	stopped  bool
+	HTTP     string
+	Download string
+	State    string
+	Mirror   string
+	TG       *tgfake.Server
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startBot runs the bot against tg with env overriding the defaults. The bot
+// is stopped with SIGTERM at the end of the test, and the test fails if it
+// does not exit cleanly within 15 s.
+func startBot(t *testing.T, tg *tgfake.Server, env ...string) *Bot {
+	t.Helper()
+	root := t.TempDir()
+	b := &Bot{t: t, log: &syncBuffer{}, exited: make(chan error, 1), HTTP: freeAddr(t), TG: tg,
+		Download: filepath.Join(root, "downloads"), State: filepath.Join(root, "data"), Mirror: filepath.Join(root, "mirror")}
+	b.cmd = exec.Command(binary)
+	b.cmd.Dir = root
+	b.cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + root,
+		"BOT_TOKEN=" + tg.Token(),
+		"OWNER_ID=" + fmt.Sprint(ownerID),
+		"AUTHORIZED_CHATS=" + fmt.Sprint(userID),
+		"TELEGRAM_API_URL=" + tg.URL(),
+		"TELEGRAM_LOCAL=false",
+		"DOWNLOAD_DIR=" + b.Download,
+		"STATE_DIR=" + b.State,
+		"MIRROR_DEST=" + b.Mirror,
+		"HTTP_ADDR=" + b.HTTP,
+		"NODE_NAME=e2e",
+		"STATUS_INTERVAL=3s",
+		"ALLOW_PRIVATE_URLS=true",
+		"RETRY_INITIAL_DELAY=200ms",
+		"LOG_LEVEL=debug",
+	}, env...)
+	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	require.NoError(t, b.cmd.Start())
+	go func() { b.exited <- b.cmd.Wait() }()
+	t.Cleanup(func() { b.stop() })
+	b.waitHealthy()
+	return b
+}
+
+func (b *Bot) waitHealthy() {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-b.exited:
+			b.t.Fatalf("the bot exited at start: %v\n%s", err, b.log.String())
+		default:
+		}
+		resp, err := http.Get("http://" + b.HTTP + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("the bot did not become ready:\n%s", b.log.String())
+}
+
+// stop sends SIGTERM and requires a clean exit within 15 s.
+func (b *Bot) stop() {
+	if b.stopped {
+		return
+	}
+	b.stopped = true
+	start := time.Now()
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-b.exited:
+		took := time.Since(start)
+		b.t.Logf("bot stopped in %s", took.Round(time.Millisecond))
+		if err != nil {
+			b.t.Errorf("bot exited with %v\n%s", err, b.log.String())
+		}
+		if took > 15*time.Second {
+			b.t.Errorf("graceful stop took %s, more than 15 s", took)
+		}
+	case <-time.After(20 * time.Second):
+		_ = b.cmd.Process.Kill()
+		b.t.Errorf("bot did not stop within 20 s\n%s", b.log.String())
+	}
+	if b.t.Failed() {
+		b.t.Logf("bot log:\n%s", b.log.String())
+	}
+	require.NotContains(b.t, b.log.String(), b.TG.Token(), "the bot token must never be logged")
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		if cond() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// messageContaining returns the first bot message in chat whose text holds s.
+func messageContaining(tg *tgfake.Server, chat int64, s string) (tgfake.SentMessage, bool) {
+	for _, m := range tg.Messages(chat) {
+		if strings.Contains(m.Text, s) {
+			return m, true
+		}
+	}
+	return tgfake.SentMessage{}, false
+}
+
+func waitMessage(t *testing.T, tg *tgfake.Server, chat int64, s string, timeout time.Duration) tgfake.SentMessage {
+	t.Helper()
+	var got tgfake.SentMessage
+	waitFor(t, timeout, fmt.Sprintf("a message containing %q", s), func() bool {
+		m, ok := messageContaining(tg, chat, s)
+		got = m
+		return ok
+	})
+	return got
+}
+
+func fileSHA256(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// joinedSHA256 hashes the stored documents in order, as "cat name.*" would.
+func joinedSHA256(t *testing.T, docs []tgfake.SentDocument) string {
+	t.Helper()
+	h := sha256.New()
+	for _, d := range docs {
+		b, err := os.ReadFile(d.Path)
+		require.NoError(t, err)
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// dirEntries lists what is left in dir (missing dir = nothing).
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
