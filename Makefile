@@ -17,9 +17,9 @@ build: ## build a static binary into bin/mirrorleech
 run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 	$(GO) run ./cmd/mirrorleech
 
-test: vet fmt-check ## vet, gofmt check, then every test (race detector on)
+test: vet fmt-check ## vet, gofmt check, then every test (race detector on, the e2e bot binary too)
 	@echo ">> go test -race ./..."
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 unit: ## the fast tests only (no end-to-end processes)
 	$(GO) test -race -count=1 -short ./...
@@ -36,8 +36,9 @@ fmt-check: ## fail when gofmt would change a file
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: ## benchmarks side by side with peer tools (aria2c, curl); not part of test
+bench: ## benchmarks side by side with peer tools (aria2c, curl) and the leech RSS; not part of test
 	bash tests/bench/httpdl.sh
+	BENCH_LEECH_RSS=1 $(GO) test -count=1 -run TestLeechPeakRSS -v -timeout 30m ./tests/bench/
 
 clean: ## remove build output
 	rm -rf bin

@@ -89,7 +89,7 @@ func (d *Downloader) ranged(ctx context.Context, r Request, name string, p *prob
 		if err := finish(j.file, j.partPath, filepath.Join(r.Dir, name)); err != nil {
 			return Result{}, err
 		}
-		if err := removeQuiet(j.ctlPath); err != nil {
+		if err := removeQuiet(j.ctlPath, j.ctlPath+".tmp"); err != nil {
 			log.Warn("removing control file", "err", err)
 		}
 		report()
@@ -98,7 +98,7 @@ func (d *Downloader) ranged(ctx context.Context, r Request, name string, p *prob
 		// Bytes that belong to another version of the file, or that
 		// nothing could match to the file later, are worthless.
 		_ = j.file.Close()
-		if rerr := removeQuiet(j.partPath, j.ctlPath); rerr != nil {
+		if rerr := removeQuiet(j.partPath, j.ctlPath, j.ctlPath+".tmp"); rerr != nil {
 			log.Warn("removing partial download", "err", rerr)
 		}
 	default:
@@ -131,7 +131,7 @@ func (j *rangedJob) open() error {
 	if ctl != nil {
 		j.log.Info("discarding partial download of another version")
 	}
-	if err := removeQuiet(j.ctlPath); err != nil {
+	if err := removeQuiet(j.ctlPath, j.ctlPath+".tmp"); err != nil {
 		return &localError{fmt.Errorf("removing stale control file: %w", err)}
 	}
 	f, err := os.OpenFile(j.partPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -268,7 +268,6 @@ func (j *rangedJob) run(parent context.Context, progress func(Progress)) error {
 	}
 
 	stop := make(chan struct{})
-	watched := make(chan struct{})
 	var report func()
 	if progress != nil {
 		report = func() {
@@ -276,32 +275,41 @@ func (j *rangedJob) run(parent context.Context, progress func(Progress)) error {
 				Connections: int(j.cnt.active.Load())})
 		}
 	}
-	go func() {
-		defer close(watched)
-		watch(stop, report, func() {
+	// Progress and saves run apart, so that a long fsync on a slow disk
+	// does not freeze the progress reports.
+	var watchers sync.WaitGroup
+	watchers.Go(func() { watch(stop, report, nil) })
+	watchers.Go(func() {
+		watch(stop, nil, func() {
 			if err := j.save(); err != nil {
 				j.log.Warn("saving control file", "err", err)
 			}
 		})
-	}()
+	})
 	wg.Wait()
 	close(stop)
-	<-watched
+	watchers.Wait()
 
-	if err := parent.Err(); err != nil {
-		return err
-	}
-	if firstErr != nil {
-		return firstErr
-	}
+	incomplete := int64(-1)
 	for i := range j.nseg {
 		if j.cursors[i].Load() != j.segEnd(i) {
-			// Unreachable unless a worker returned nil early; checked
-			// because a false "complete" would hand out a corrupt file.
-			return fmt.Errorf("segment %d left incomplete: %w", i, ErrSizeMismatch)
+			incomplete = i
+			break
 		}
 	}
-	return nil
+	switch {
+	case incomplete < 0:
+		// Complete, even if the caller cancelled in the last moment.
+		return nil
+	case parent.Err() != nil:
+		return parent.Err()
+	case firstErr != nil:
+		return firstErr
+	default:
+		// Unreachable unless a worker returned nil early; checked because
+		// a false "complete" would hand out a corrupt file.
+		return fmt.Errorf("segment %d left incomplete: %w", incomplete, ErrSizeMismatch)
+	}
 }
 
 // work takes segments until none is left or one fails.

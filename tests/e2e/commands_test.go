@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mirrorleech/mirrorleech/tests/harness"
 	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
@@ -57,7 +58,7 @@ func TestAuthorizePersists(t *testing.T) {
 	waitMessage(t, tg, group, "Pong", 15*time.Second)
 
 	// The list survives a restart.
-	bot.stop()
+	bot.Stop()
 	tg2 := tgfake.New(t, tgfake.Options{})
 	startBotWithState(t, tg2, bot.State)
 	tg2.PushText(group, member, "/ping")
@@ -77,7 +78,7 @@ func TestAuthorizePersists(t *testing.T) {
 }
 
 // startBotWithState starts a bot that reuses another bot's state folder.
-func startBotWithState(t *testing.T, tg *tgfake.Server, state string) *Bot {
+func startBotWithState(t *testing.T, tg *tgfake.Server, state string) *harness.Bot {
 	t.Helper()
 	return startBot(t, tg, "STATE_DIR="+state)
 }

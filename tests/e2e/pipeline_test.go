@@ -165,6 +165,7 @@ func TestDroppedConnectionCompletes(t *testing.T) {
 	require.Equal(t, o.SHA256("/flaky.bin"), fileSHA256(t, filepath.Join(bot.Mirror, "flaky.bin")))
 	t.Logf("origin served %d bytes for a %d byte file (%.2fx)", o.BytesServed(), size, float64(o.BytesServed())/float64(size))
 	require.Less(t, o.BytesServed(), 2*size, "resumed, not restarted")
+	require.GreaterOrEqual(t, o.Requests(), int64(4), "the probe, two dropped responses and the rest")
 }
 
 func TestFloodWaitOnSendDocumentDeliversOnce(t *testing.T) {

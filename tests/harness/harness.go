@@ -1,4 +1,9 @@
-package e2e
+// Package harness runs the real mirrorleech binary for end-to-end tests and
+// benchmarks: it builds the binary once, starts it as a separate process
+// against a tgfake Bot API server, waits until it is ready, and stops it with
+// SIGTERM at the end of the test, failing the test unless it exits cleanly
+// within 15 s and without ever logging its token.
+package harness
 
 import (
 	"bytes"
@@ -22,30 +27,33 @@ import (
 	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
+// Users every bot started here knows.
 const (
-	ownerID int64 = 1001
-	userID  int64 = 2002 // authorized through AUTHORIZED_CHATS
+	OwnerID int64 = 1001
+	UserID  int64 = 2002 // authorized through AUTHORIZED_CHATS
 )
 
-// binary is the bot built once for every test.
-var binary string
-
-func TestMain(m *testing.M) {
+// Build compiles the bot into a temporary folder and returns the binary's
+// path and a cleanup function. Call it from TestMain.
+func Build() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "mirrorleech-e2e")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return "", nil, err
 	}
-	binary = filepath.Join(dir, "mirrorleech")
-	build := exec.Command("go", "build", "-o", binary, "github.com/mirrorleech/mirrorleech/cmd/mirrorleech")
+	binary := filepath.Join(dir, "mirrorleech")
+	args := []string{"build", "-o", binary}
+	if os.Getenv("E2E_RACE") == "1" {
+		// make test runs the bot itself under the race detector, so the
+		// actors are checked in the real pipeline, not only in unit tests.
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/mirrorleech/mirrorleech/cmd/mirrorleech")...)
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the bot:", err)
-		os.Exit(1)
+		_ = os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("building the bot: %w", err)
 	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	return binary, func() { _ = os.RemoveAll(dir) }, nil
 }
 
 // syncBuffer collects the bot's log.
@@ -68,8 +76,8 @@ func (s *syncBuffer) String() string {
 
 // Bot is one running node.
 type Bot struct {
-	t        *testing.T
-	cmd      *exec.Cmd
+	t        testing.TB
+	Cmd      *exec.Cmd
 	log      *syncBuffer
 	exited   chan error
 	stopped  bool
@@ -80,7 +88,7 @@ type Bot struct {
 	TG       *tgfake.Server
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -88,22 +96,22 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startBot runs the bot against tg with env overriding the defaults. The bot
-// is stopped with SIGTERM at the end of the test, and the test fails if it
-// does not exit cleanly within 15 s.
-func startBot(t *testing.T, tg *tgfake.Server, env ...string) *Bot {
+// Start runs binary against tg with env overriding the defaults. The bot is
+// stopped with SIGTERM at the end of the test, and the test fails if it does
+// not exit cleanly within 15 s.
+func Start(t testing.TB, binary string, tg *tgfake.Server, env ...string) *Bot {
 	t.Helper()
 	root := t.TempDir()
 	b := &Bot{t: t, log: &syncBuffer{}, exited: make(chan error, 1), HTTP: freeAddr(t), TG: tg,
 		Download: filepath.Join(root, "downloads"), State: filepath.Join(root, "data"), Mirror: filepath.Join(root, "mirror")}
-	b.cmd = exec.Command(binary)
-	b.cmd.Dir = root
-	b.cmd.Env = append([]string{
+	b.Cmd = exec.Command(binary)
+	b.Cmd.Dir = root
+	b.Cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + root,
 		"BOT_TOKEN=" + tg.Token(),
-		"OWNER_ID=" + fmt.Sprint(ownerID),
-		"AUTHORIZED_CHATS=" + fmt.Sprint(userID),
+		"OWNER_ID=" + fmt.Sprint(OwnerID),
+		"AUTHORIZED_CHATS=" + fmt.Sprint(UserID),
 		"TELEGRAM_API_URL=" + tg.URL(),
 		"TELEGRAM_LOCAL=false",
 		"DOWNLOAD_DIR=" + b.Download,
@@ -116,10 +124,10 @@ func startBot(t *testing.T, tg *tgfake.Server, env ...string) *Bot {
 		"RETRY_INITIAL_DELAY=200ms",
 		"LOG_LEVEL=debug",
 	}, env...)
-	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
-	require.NoError(t, b.cmd.Start())
-	go func() { b.exited <- b.cmd.Wait() }()
-	t.Cleanup(func() { b.stop() })
+	b.Cmd.Stdout, b.Cmd.Stderr = b.log, b.log
+	require.NoError(t, b.Cmd.Start())
+	go func() { b.exited <- b.Cmd.Wait() }()
+	t.Cleanup(func() { b.Stop() })
 	b.waitHealthy()
 	return b
 }
@@ -145,14 +153,17 @@ func (b *Bot) waitHealthy() {
 	b.t.Fatalf("the bot did not become ready:\n%s", b.log.String())
 }
 
-// stop sends SIGTERM and requires a clean exit within 15 s.
-func (b *Bot) stop() {
+// Log returns what the bot has logged so far.
+func (b *Bot) Log() string { return b.log.String() }
+
+// Stop sends SIGTERM and requires a clean exit within 15 s.
+func (b *Bot) Stop() {
 	if b.stopped {
 		return
 	}
 	b.stopped = true
 	start := time.Now()
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	_ = b.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-b.exited:
 		took := time.Since(start)
@@ -164,7 +175,7 @@ func (b *Bot) stop() {
 			b.t.Errorf("graceful stop took %s, more than 15 s", took)
 		}
 	case <-time.After(20 * time.Second):
-		_ = b.cmd.Process.Kill()
+		_ = b.Cmd.Process.Kill()
 		b.t.Errorf("bot did not stop within 20 s\n%s", b.log.String())
 	}
 	if b.t.Failed() {
@@ -173,8 +184,8 @@ func (b *Bot) stop() {
 	require.NotContains(b.t, b.log.String(), b.TG.Token(), "the bot token must never be logged")
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// WaitFor polls cond until it holds or the timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -190,8 +201,8 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// messageContaining returns the first bot message in chat whose text holds s.
-func messageContaining(tg *tgfake.Server, chat int64, s string) (tgfake.SentMessage, bool) {
+// MessageContaining returns the first bot message in chat whose text holds s.
+func MessageContaining(tg *tgfake.Server, chat int64, s string) (tgfake.SentMessage, bool) {
 	for _, m := range tg.Messages(chat) {
 		if strings.Contains(m.Text, s) {
 			return m, true
@@ -200,18 +211,20 @@ func messageContaining(tg *tgfake.Server, chat int64, s string) (tgfake.SentMess
 	return tgfake.SentMessage{}, false
 }
 
-func waitMessage(t *testing.T, tg *tgfake.Server, chat int64, s string, timeout time.Duration) tgfake.SentMessage {
+// WaitMessage waits for a bot message in chat whose text holds s.
+func WaitMessage(t testing.TB, tg *tgfake.Server, chat int64, s string, timeout time.Duration) tgfake.SentMessage {
 	t.Helper()
 	var got tgfake.SentMessage
-	waitFor(t, timeout, fmt.Sprintf("a message containing %q", s), func() bool {
-		m, ok := messageContaining(tg, chat, s)
+	WaitFor(t, timeout, fmt.Sprintf("a message containing %q", s), func() bool {
+		m, ok := MessageContaining(tg, chat, s)
 		got = m
 		return ok
 	})
 	return got
 }
 
-func fileSHA256(t *testing.T, path string) string {
+// FileSHA256 hashes a file.
+func FileSHA256(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -219,8 +232,8 @@ func fileSHA256(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// joinedSHA256 hashes the stored documents in order, as "cat name.*" would.
-func joinedSHA256(t *testing.T, docs []tgfake.SentDocument) string {
+// JoinedSHA256 hashes the stored documents in order, as "cat name.*" would.
+func JoinedSHA256(t testing.TB, docs []tgfake.SentDocument) string {
 	t.Helper()
 	h := sha256.New()
 	for _, d := range docs {
@@ -231,8 +244,8 @@ func joinedSHA256(t *testing.T, docs []tgfake.SentDocument) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// dirEntries lists what is left in dir (missing dir = nothing).
-func dirEntries(t *testing.T, dir string) []string {
+// DirEntries lists what is left in dir (missing dir = nothing).
+func DirEntries(t testing.TB, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
