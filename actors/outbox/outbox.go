@@ -380,7 +380,7 @@ func (b *Outbox) finish(ctx actor.Context, d *opDone) {
 		l.queue = append([]*op{o}, l.queue...)
 		return
 	}
-	if o.kind != opDelete && o.kind != opAnswer || !tgapi.IsMessageGone(d.err) {
+	if !tgapi.IsMessageGone(d.err) {
 		b.log.Warn("telegram call failed", slog.String("method", o.kind.method()), slog.Any("err", d.err))
 	}
 	b.reply(ctx, o, 0, d.err)
