@@ -59,7 +59,7 @@ func Classify(err error) (Class, time.Duration) {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EROFS),
 		errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		return Permanent, 0
-	case errors.Is(err, tgapi.ErrTooLarge), errors.Is(err, tgapi.ErrFileTooBig):
+	case errors.Is(err, tgapi.ErrTooLarge), errors.Is(err, tgapi.ErrFileTooBig), errors.Is(err, httpdl.ErrBadResponse):
 		return Permanent, 0
 	case errors.As(err, &status):
 		return classifyHTTP(status.Code, status.RetryAfter)
@@ -141,6 +141,8 @@ func Explain(err error) string {
 		return "the server sent a different amount of data than it announced"
 	case errors.Is(err, httpdl.ErrStalled):
 		return "the download stalled: no data arrived for too long"
+	case errors.Is(err, httpdl.ErrBadResponse):
+		return "the server answered a range request incorrectly"
 	case errors.As(err, &dnsErr):
 		return fmt.Sprintf("the host %q could not be found", dnsErr.Name)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):

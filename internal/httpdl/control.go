@@ -101,15 +101,14 @@ func loadControl(p string) (*control, error) {
 	return &c, nil
 }
 
-// saveControl writes c to p atomically: a temporary file is written,
+// saveControl writes c to p atomically: the temporary file tmp is written,
 // fsynced and renamed over p, so a crash leaves either the old or the new
 // control file, never a torn one.
-func saveControl(p string, c *control) error {
+func saveControl(p, tmp string, c *control) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encoding control file: %w", err)
 	}
-	tmp := p + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("creating control file: %w", err)

@@ -171,9 +171,11 @@ func pausedFirstCall(t *testing.T, o *origin, d *Downloader, req Request, pauseA
 		c.pauseAt = pauseAt
 		c.onPause = cancel
 	})
+	o.pauseArmed.Store(true)
 	req.Progress = nil
 	_, err := d.Download(ctx, req)
 	require.ErrorIs(t, err, context.Canceled)
+	o.pauseArmed.Store(false)
 	o.set(func(c *serveCfg) { c.pauseAt, c.onPause = 0, nil })
 	o.paused.Store(false)
 }

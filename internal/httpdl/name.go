@@ -164,3 +164,7 @@ func partName(name string) string { return auxName("", name, ".part") }
 
 // controlName is the name of the control file that makes resume possible.
 func controlName(name string) string { return auxName(".", name, ".httpdl") }
+
+// controlTmpName is the name the control file is written under before it
+// is renamed into place.
+func controlTmpName(name string) string { return auxName(".", name, ".httpdl.tmp") }

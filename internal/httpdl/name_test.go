@@ -65,6 +65,7 @@ func requireSafeName(t *testing.T, name string) {
 	// The helper files must fit in a directory entry too.
 	require.LessOrEqual(t, len(partName(name)), 255)
 	require.LessOrEqual(t, len(controlName(name)), 255)
+	require.LessOrEqual(t, len(controlTmpName(name)), 255)
 	require.True(t, utf8.ValidString(partName(name)))
 	require.True(t, utf8.ValidString(controlName(name)))
 }
@@ -89,15 +90,21 @@ func TestAuxNames(t *testing.T) {
 }
 
 func TestLongNameDownloads(t *testing.T) {
-	data := content(300<<10, 5)
+	data := content(3<<20, 5)
 	o := newOrigin(t, serveCfg{data: data, etag: `"l"`})
 	d := newTestDownloader(t, Options{})
 	dir := t.TempDir()
 	name := strings.Repeat("ж", 127) + ".b" // 256 bytes before sanitizing
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := d.Download(ctx, Request{URL: o.url("/x"), Dir: dir, Name: name})
+	req := Request{URL: o.url("/x"), Dir: dir, Name: name}
+	// Interrupted, a long name still gets its .part and control files.
+	pausedFirstCall(t, o, d, req, 2<<20)
+	require.Len(t, listDir(t, dir), 2)
+	res, err := d.Download(ctx, req)
 	require.NoError(t, err)
+	require.Positive(t, res.Resumed)
+	require.Equal(t, []string{res.Name}, listDir(t, dir))
 	require.LessOrEqual(t, len(res.Name), 255)
 	require.True(t, strings.HasSuffix(res.Name, ".b"))
 	require.Equal(t, sum(data), fileSum(t, res.Path))

@@ -119,7 +119,7 @@ func TestControlFileRoundTrip(t *testing.T) {
 
 	want := &control{Version: controlVersion, URL: "u", FinalURL: "f", Size: 70, ETag: `"e"`, SegmentSize: 30,
 		Done: []byte{0b101}, Partial: map[int]int64{1: 12}}
-	require.NoError(t, saveControl(p, want))
+	require.NoError(t, saveControl(p, p+".tmp", want))
 	got, err := loadControl(p)
 	require.NoError(t, err)
 	require.Equal(t, want, got)

@@ -26,6 +26,7 @@ type rangedJob struct {
 	name     string
 	partPath string
 	ctlPath  string
+	ctlTmp   string
 	rem      remote
 	segSize  int64
 	nseg     int64
@@ -67,6 +68,7 @@ func (d *Downloader) ranged(ctx context.Context, r Request, name string, p *prob
 		name:     name,
 		partPath: filepath.Join(r.Dir, partName(name)),
 		ctlPath:  filepath.Join(r.Dir, controlName(name)),
+		ctlTmp:   filepath.Join(r.Dir, controlTmpName(name)),
 		rem:      p.remote,
 	}
 	j.loc.url = p.finalURL
@@ -89,7 +91,7 @@ func (d *Downloader) ranged(ctx context.Context, r Request, name string, p *prob
 		if err := finish(j.file, j.partPath, filepath.Join(r.Dir, name)); err != nil {
 			return Result{}, err
 		}
-		if err := removeQuiet(j.ctlPath, j.ctlPath+".tmp"); err != nil {
+		if err := removeQuiet(j.ctlPath, j.ctlTmp); err != nil {
 			log.Warn("removing control file", "err", err)
 		}
 		report()
@@ -98,7 +100,7 @@ func (d *Downloader) ranged(ctx context.Context, r Request, name string, p *prob
 		// Bytes that belong to another version of the file, or that
 		// nothing could match to the file later, are worthless.
 		_ = j.file.Close()
-		if rerr := removeQuiet(j.partPath, j.ctlPath, j.ctlPath+".tmp"); rerr != nil {
+		if rerr := removeQuiet(j.partPath, j.ctlPath, j.ctlTmp); rerr != nil {
 			log.Warn("removing partial download", "err", rerr)
 		}
 	default:
@@ -131,7 +133,7 @@ func (j *rangedJob) open() error {
 	if ctl != nil {
 		j.log.Info("discarding partial download of another version")
 	}
-	if err := removeQuiet(j.ctlPath, j.ctlPath+".tmp"); err != nil {
+	if err := removeQuiet(j.ctlPath, j.ctlTmp); err != nil {
 		return &localError{fmt.Errorf("removing stale control file: %w", err)}
 	}
 	f, err := os.OpenFile(j.partPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -227,7 +229,7 @@ func (j *rangedJob) save() error {
 	if err := j.file.Sync(); err != nil {
 		return &localError{fmt.Errorf("syncing %s: %w", filepath.Base(j.partPath), err)}
 	}
-	if err := saveControl(j.ctlPath, c); err != nil {
+	if err := saveControl(j.ctlPath, j.ctlTmp, c); err != nil {
 		return &localError{err}
 	}
 	j.savedDone = done

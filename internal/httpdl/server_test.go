@@ -35,7 +35,7 @@ type serveCfg struct {
 	rate int64
 	// pauseAt makes every body write block (until the request ends) once
 	// the origin has served this many bytes in total, after calling
-	// onPause once.
+	// onPause once; origin.pauseArmed must be set.
 	pauseAt int64
 	onPause func()
 	// hook runs first and may answer the request itself (returning true).
@@ -55,7 +55,11 @@ type origin struct {
 	inflight    atomic.Int32
 	maxInflight atomic.Int32
 	drops       atomic.Int32
-	paused      atomic.Bool
+	// pauseArmed lets the next crossing of pauseAt pause the origin; the
+	// trigger disarms it, so a handler left over from a cancelled call
+	// cannot pause the origin again after the test resumed it.
+	pauseArmed atomic.Bool
+	paused     atomic.Bool
 }
 
 func newOrigin(t *testing.T, cfg serveCfg) *origin {
@@ -158,8 +162,11 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		total += n
 		c.written += int64(n)
 		served := c.o.served.Add(int64(n))
-		if c.cfg.pauseAt > 0 && served >= c.cfg.pauseAt && c.o.paused.CompareAndSwap(false, true) && c.cfg.onPause != nil {
-			c.cfg.onPause()
+		if c.cfg.pauseAt > 0 && served >= c.cfg.pauseAt && c.o.pauseArmed.CompareAndSwap(true, false) {
+			c.o.paused.Store(true)
+			if c.cfg.onPause != nil {
+				c.cfg.onPause()
+			}
 		}
 		if err != nil {
 			return total, err

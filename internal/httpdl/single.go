@@ -18,7 +18,7 @@ func (d *Downloader) single(ctx context.Context, r Request, name string, p *prob
 	finalPath := filepath.Join(r.Dir, name)
 	// A control file from an earlier ranged attempt of the same name
 	// describes another response; it must not outlive this one.
-	if err := removeQuiet(filepath.Join(r.Dir, controlName(name))); err != nil {
+	if err := removeQuiet(filepath.Join(r.Dir, controlName(name)), filepath.Join(r.Dir, controlTmpName(name))); err != nil {
 		return Result{}, &localError{fmt.Errorf("removing stale control file: %w", err)}
 	}
 	f, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)

@@ -16,6 +16,7 @@ import (
 
 // Store is the durable state of a node (or of the cluster).
 type Store interface {
+	TaskStore
 	// AuthorizedChats lists the chats and users authorized at run time.
 	AuthorizedChats(ctx context.Context) ([]int64, error)
 	// SetAuthorized adds (on) or removes a chat or user.
@@ -51,8 +52,12 @@ func OpenBolt(dir string) (*Bolt, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketAuth)
-		return err
+		for _, name := range [][]byte{bucketAuth, bucketTasks} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		_ = db.Close()
