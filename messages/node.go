@@ -13,6 +13,7 @@ const (
 	CronName    = "cron"
 	GatewayName = "gateway"
 	GrainsName  = "grains"
+	SlotsName   = "slots"
 )
 
 // Local returns the PID of the node-level actor with the given name.

@@ -42,3 +42,7 @@ type TaskStageChanged struct {
 	From   Stage
 	To     Stage
 }
+
+// ResumeTasks asks a session to reload its user's unfinished tasks from the
+// store and run them again (sent for every such user when a node starts).
+type ResumeTasks struct{}

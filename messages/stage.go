@@ -56,9 +56,15 @@ type UploadState struct {
 	Parts map[int]int
 }
 
-// PartUploaded is sent by the upload stage to its task as soon as a part is
-// confirmed by Telegram, before the next part starts.
+// PartUploaded is sent (with Request) by the upload stage to its task as
+// soon as a part is confirmed by Telegram; the task answers PartRecorded once
+// the part is in the store, and only then does the next part start.
 type PartUploaded struct {
 	Index     int
 	MessageID int
+}
+
+// PartRecorded answers PartUploaded.
+type PartRecorded struct {
+	Index int
 }

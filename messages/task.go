@@ -97,5 +97,10 @@ type TaskSpec struct {
 	Dest string
 	// SplitSize is the largest part a leech uploads.
 	SplitSize int64
-	Created   time.Time
+	// Force skips the node's queues (-f, owner and sudo only).
+	Force bool
+	// Privileged marks a task of the owner or a sudo user: exempt from the
+	// per-user limits and the size limit.
+	Privileged bool
+	Created    time.Time
 }

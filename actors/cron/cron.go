@@ -1,6 +1,7 @@
 package cron
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -12,8 +13,20 @@ import (
 	"github.com/asynkron/protoactor-go/scheduler"
 
 	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 	"github.com/mirrorleech/mirrorleech/messages"
+)
+
+// Defaults of the maintenance options; they match internal/config's defaults.
+const (
+	DefaultCleanupSchedule = "@daily"
+	DefaultRetention       = 7 * 24 * time.Hour
+	DefaultHealthInterval  = 5 * time.Minute
+	// OrphanMinAge is how long an entry of DOWNLOAD_DIR must have been left
+	// untouched before cleanup may remove it: the second guard, after the
+	// store, for data whose task record is not written yet.
+	OrphanMinAge = 10 * time.Minute
 )
 
 // Options configures the cron actor.
@@ -27,6 +40,58 @@ type Options struct {
 	Logger      *slog.Logger
 	// OnSample, if set, is called with every sample (metrics).
 	OnSample func(sysstat.Stats)
+
+	// Store is the task store. Cleanup and prune need it to tell orphans
+	// from live data, so without it they never run; the health check then
+	// skips the store.
+	Store store.Store
+	// OwnerID receives the health notices; 0 only logs them.
+	OwnerID int64
+	// CleanupSchedule is the cron spec (robfig/cron standard syntax) of the
+	// cleanup and prune run. Default: @daily.
+	CleanupSchedule string
+	// Retention is the age at which finished task records are pruned.
+	// Default: 168h.
+	Retention time.Duration
+	// HealthInterval is the period of the health checks. Default: 5m.
+	HealthInterval time.Duration
+	// MinFreeDisk is the free-space floor of DownloadDir; 0 only checks that
+	// some space is left.
+	MinFreeDisk int64
+	// Telegram probes the Bot API (main passes a getMe call); nil skips it.
+	Telegram func(ctx context.Context) error
+	// Now is the clock of the schedules and of the orphan age guard; nil
+	// means time.Now. Tests inject a fake one and deliver the timer messages
+	// themselves.
+	Now func() time.Time
+	// OnJob, if set, is called on the actor with the report of every
+	// finished maintenance run (metrics, tests).
+	OnJob func(JobReport)
+}
+
+// Job names of JobReport.
+const (
+	JobCleanup = "cleanup"
+	JobHealth  = "health"
+)
+
+// JobReport describes one finished maintenance run.
+type JobReport struct {
+	Job string
+	// At is when the run started, by Options.Now.
+	At time.Time
+	// Removed and Bytes count the orphaned entries of DOWNLOAD_DIR that
+	// cleanup removed and the bytes they held; Kept counts orphans left
+	// because they were modified within OrphanMinAge.
+	Removed int
+	Bytes   int64
+	Kept    int
+	// Pruned counts the finished task records cleanup deleted.
+	Pruned int
+	// Failing names the health checks that failed, in check order.
+	Failing []string
+	// Err joins the errors of a cleanup run; nil when it all worked.
+	Err error
 }
 
 type sampleTick struct{}
@@ -48,6 +113,13 @@ type Cron struct {
 	timers  *scheduler.TimerScheduler
 	stopT   scheduler.CancelFunc
 	waiting []waiter
+
+	// work is cancelled when the actor stops or restarts; every worker
+	// goroutine runs under it.
+	work   context.Context
+	cancel context.CancelFunc
+	jobs   map[string]*job
+	health healthState
 }
 
 type waiter struct {
@@ -65,6 +137,18 @@ func Props(o Options) *actor.Props {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.CleanupSchedule == "" {
+		o.CleanupSchedule = DefaultCleanupSchedule
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.HealthInterval <= 0 {
+		o.HealthInterval = DefaultHealthInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &Cron{o: o, log: o.Logger, tasks: map[messages.Stage]int{}}
 	})
@@ -75,21 +159,23 @@ func (c *Cron) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		c.sampler = sysstat.NewSampler(c.o.DownloadDir, c.o.Started)
-		c.timers = scheduler.NewTimerScheduler(ctx)
+		// Timers fire on their own goroutines, so they send through the
+		// root context, never through this actor's context.
 		self, root := ctx.Self(), ctx.ActorSystem().Root
+		c.timers = scheduler.NewTimerScheduler(root)
 		c.sub = ctx.ActorSystem().EventStream.Subscribe(func(evt interface{}) {
 			if e, ok := evt.(*messages.TaskStageChanged); ok {
 				root.Send(self, e)
 			}
 		})
 		c.stopT = c.timers.SendRepeatedly(0, c.o.SampleEvery, self, &sampleTick{})
+		c.work, c.cancel = context.WithCancel(context.Background())
+		c.startJobs(ctx)
 	case *actor.Stopping:
-		if c.sub != nil {
-			ctx.ActorSystem().EventStream.Unsubscribe(c.sub)
-		}
-		if c.stopT != nil {
-			c.stopT()
-		}
+		c.shutdown(ctx)
+	case *actor.Restarting:
+		// The next incarnation subscribes and arms its timers afresh.
+		c.shutdown(ctx)
 	case *sampleTick:
 		c.sample(ctx)
 	case *sampled:
@@ -111,6 +197,12 @@ func (c *Cron) Receive(ctx actor.Context) {
 			}
 		}
 		c.waiting = nil
+	case *jobTick:
+		c.tick(ctx, m.job)
+	case *cleanupDone:
+		c.cleanupDone(m)
+	case *healthDone:
+		c.healthDone(ctx, m)
 	case *messages.TaskStageChanged:
 		if m.From != 0 && !m.From.Final() {
 			c.tasks[m.From]--
@@ -132,6 +224,25 @@ func (c *Cron) Receive(ctx actor.Context) {
 		// /stats shows a fresh sample.
 		c.waiting = append(c.waiting, waiter{show: m})
 		c.sample(ctx)
+	}
+}
+
+// shutdown releases what Started acquired: the subscription, the timers and
+// the workers' context.
+func (c *Cron) shutdown(ctx actor.Context) {
+	if c.sub != nil {
+		ctx.ActorSystem().EventStream.Unsubscribe(c.sub)
+		c.sub = nil
+	}
+	if c.stopT != nil {
+		c.stopT()
+		c.stopT = nil
+	}
+	for _, j := range c.jobs {
+		j.disarm()
+	}
+	if c.cancel != nil {
+		c.cancel()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/speed"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/supervision"
@@ -41,6 +42,9 @@ type Options struct {
 	// StopWait bounds how long a stopping stage waits for its worker.
 	// Default: 10s.
 	StopWait time.Duration
+	// MaxSize is the largest download accepted (0 = no limit); owner and
+	// sudo tasks are exempt.
+	MaxSize int64
 }
 
 type workerProgress struct{ p Progress }
@@ -84,6 +88,14 @@ func (s *Stage) Receive(ctx actor.Context) {
 	case *actor.Stopping, *actor.Restarting:
 		s.halt()
 	case *workerProgress:
+		if s.tooLarge(m.p.Total) {
+			// The size is known as soon as the server answers: stop before
+			// the disk fills with something that will be refused anyway.
+			s.halt()
+			supervision.Escalate(ctx, supervision.NewUserError(fmt.Sprintf(
+				"the file is %s, larger than the %s this bot accepts", board.Bytes(m.p.Total), board.Bytes(s.o.MaxSize))))
+			return
+		}
 		ctx.Send(ctx.Parent(), &messages.StageProgressed{Stage: messages.StageDownloading, Name: m.p.Name,
 			Done: m.p.Done, Total: m.p.Total, Speed: s.meter.Observe(m.p.Done, time.Now()), Note: m.p.Note})
 	case *workerDone:
@@ -97,7 +109,16 @@ func (s *Stage) Receive(ctx actor.Context) {
 	}
 }
 
+func (s *Stage) tooLarge(size int64) bool {
+	return s.o.MaxSize > 0 && !s.job.Spec.Privileged && size > s.o.MaxSize
+}
+
 func (s *Stage) start(ctx actor.Context) {
+	if f := s.job.Spec.Source.File; f != nil && s.tooLarge(f.Size) {
+		supervision.Escalate(ctx, supervision.NewUserError(fmt.Sprintf(
+			"the file is %s, larger than the %s this bot accepts", board.Bytes(f.Size), board.Bytes(s.o.MaxSize))))
+		return
+	}
 	eng, ok := s.o.Engines[s.job.Spec.Source.Engine()]
 	if !ok {
 		supervision.Escalate(ctx, supervision.NewUserError(

@@ -39,7 +39,10 @@ type Options struct {
 	// (20 MiB on the cloud API, 0 = no limit).
 	MaxDownloadFile int64
 	PollTimeout     time.Duration
-	Logger          *slog.Logger
+	// RateLimit caps commands per user per minute (0 = no limit); owner and
+	// sudo users are exempt.
+	RateLimit int
+	Logger    *slog.Logger
 	// Observe is told about every command: name and outcome
 	// ("ok", "refused", "invalid").
 	Observe func(cmd, outcome string)
@@ -66,7 +69,8 @@ type Gateway struct {
 	username   string
 	cancel     context.CancelFunc
 	done       chan struct{}
-	pings      map[int64]time.Time
+	pings      map[int64][]time.Time // per chat, in send order (the outbox keeps a chat's order)
+	recent     map[int64][]time.Time // commands per user in the last minute
 }
 
 var _ actor.Actor = (*Gateway)(nil)
@@ -84,7 +88,7 @@ func Props(o Options) *actor.Props {
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		g := &Gateway{o: o, log: o.Logger, admins: map[int64]bool{o.OwnerID: true},
-			authorized: map[int64]bool{}, pings: map[int64]time.Time{}}
+			authorized: map[int64]bool{}, pings: map[int64][]time.Time{}, recent: map[int64][]time.Time{}}
 		for _, id := range o.Sudo {
 			g.admins[id] = true
 		}
@@ -115,10 +119,20 @@ func (g *Gateway) Receive(ctx actor.Context) {
 			}
 		}
 	case *messages.TextSent:
-		if start, ok := g.pings[m.ChatID]; ok {
-			delete(g.pings, m.ChatID)
+		if q := g.pings[m.ChatID]; len(q) > 0 {
+			start := q[0]
+			if len(q) == 1 {
+				delete(g.pings, m.ChatID)
+			} else {
+				g.pings[m.ChatID] = q[1:]
+			}
 			ctx.Send(g.outbox(ctx), &messages.EditText{ChatID: m.ChatID, MessageID: m.MessageID,
 				Text: fmt.Sprintf("🏓 Pong: %d ms", time.Since(start).Milliseconds())})
+		}
+	case *messages.SendFailed:
+		// Only pings are sent with Request: drop the failed one's start.
+		if q := g.pings[m.ChatID]; len(q) > 0 {
+			g.pings[m.ChatID] = q[1:]
 		}
 	case *authSaved:
 		g.onAuthSaved(ctx, m)
@@ -242,6 +256,11 @@ func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message) {
 		g.reply(ctx, m, "⛔ You are not authorized to use this bot.", false)
 		return
 	}
+	if !g.allow(m.From.ID, time.Now()) {
+		g.o.Observe(name, "refused")
+		g.reply(ctx, m, fmt.Sprintf("⏳ Slow down: at most %d commands per minute.", g.o.RateLimit), false)
+		return
+	}
 	if spec, ok := command.Lookup(name); ok && spec.AdminOnly && !g.admins[m.From.ID] {
 		g.o.Observe(name, "refused")
 		g.reply(ctx, m, "⛔ Only the owner and sudo users may do that.", false)
@@ -260,7 +279,7 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 	case command.Help:
 		g.reply(ctx, m, command.HelpText(), true)
 	case command.Ping:
-		g.pings[m.ChatID] = time.Now()
+		g.pings[m.ChatID] = append(g.pings[m.ChatID], time.Now())
 		ctx.Request(g.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ID, Text: "🏓 Pong"})
 	case command.Stats:
 		ctx.Send(messages.Local(ctx.ActorSystem(), messages.CronName), &messages.ShowStats{ChatID: m.ChatID, ReplyTo: m.ID})
@@ -279,6 +298,10 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 	case command.Authorize, command.Unauthorize:
 		return g.authorize(ctx, m, cmd)
 	case command.Mirror, command.Leech:
+		if cmd.Flags.Force && !g.admins[m.From.ID] {
+			g.reply(ctx, m, "Only the owner and sudo users may skip the queue with -f.", false)
+			return "refused"
+		}
 		spec, problem := g.buildSpec(m, cmd)
 		if problem != "" {
 			g.reply(ctx, m, problem, false)
@@ -308,7 +331,8 @@ func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.Tas
 	case f.Upload != "":
 		return messages.TaskSpec{}, "-up is not available on this bot yet: mirrors go to the configured destination."
 	}
-	spec := messages.TaskSpec{ChatID: m.ChatID, ReplyTo: m.ID, Name: f.Name, SplitSize: g.o.SplitSize, Created: time.Now()}
+	spec := messages.TaskSpec{ChatID: m.ChatID, ReplyTo: m.ID, Name: f.Name, SplitSize: g.o.SplitSize,
+		Force: f.Force, Privileged: g.admins[m.From.ID], Created: time.Now()}
 	if cmd.Name == command.Mirror {
 		spec.Kind = messages.Mirror
 		switch {
@@ -349,6 +373,35 @@ func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.Tas
 		return spec, fmt.Sprintf("Send a link after /%s, or reply with /%s to a message that holds a link or a file.", cmd.Name, cmd.Name)
 	}
 	return spec, ""
+}
+
+// allow applies the per-user command rate limit (a sliding minute). The
+// window of a user who stopped sending is dropped on their next command or
+// when the map is swept, so the map stays bounded by the active users.
+func (g *Gateway) allow(user int64, now time.Time) bool {
+	if g.o.RateLimit <= 0 || g.admins[user] {
+		return true
+	}
+	cut := now.Add(-time.Minute)
+	keep := g.recent[user][:0]
+	for _, at := range g.recent[user] {
+		if at.After(cut) {
+			keep = append(keep, at)
+		}
+	}
+	if len(keep) >= g.o.RateLimit {
+		g.recent[user] = keep
+		return false
+	}
+	g.recent[user] = append(keep, now)
+	if len(g.recent) > 10000 {
+		for u, times := range g.recent {
+			if len(times) == 0 || !times[len(times)-1].After(cut) {
+				delete(g.recent, u)
+			}
+		}
+	}
+	return true
 }
 
 // firstArg is the first positional argument of a command that takes no link.

@@ -3,14 +3,17 @@
 // session owns the user's task table and is the parent (and supervisor) of
 // the user's task actors.
 //
-// Received: StartTask (assigns the task id and working directory, spawns the
-// task), CancelTask, CancelAllTasks, TaskEnded, and the children's
-// Terminated. Emitted: CancelTask to its tasks, and replies to the user
-// through the outbox (cancel confirmations, "no such task", refusals).
+// Received: StartTask (checks the per-user limit, assigns the task id, writes
+// the task's record to the store and spawns the task once the record is
+// durable), ResumeTasks (reloads the user's unfinished tasks from the store
+// and runs them again in their recorded stage, telling the user once),
+// CancelTask, CancelAllTasks, TaskEnded, and the children's Terminated.
+// Emitted: CancelTask to its tasks, and replies to the user through the
+// outbox (resume notices, cancel confirmations, "no such task", refusals).
 //
 // A session is a cache with an identity: all it holds is the table of its
-// running children. Task records become durable with the store of the next
-// stage of the project, from which an activation reloads them.
+// running children; what must survive is in the store, and ResumeTasks is
+// idempotent (tasks already running are skipped).
 //
 // Failure: a task actor that crashes (a bug: tasks handle their errors as
 // values) is stopped, and the user is told that it failed.

@@ -1,26 +1,36 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"html"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/mirrorleech/mirrorleech/actors/task"
+	"github.com/mirrorleech/mirrorleech/cluster/grains"
+	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
 
 // Options configures every session of the node.
 type Options struct {
 	DownloadDir string
-	Task        task.Options
-	Logger      *slog.Logger
+	Node        string
+	Store       store.TaskStore
+	// UserTaskLimit caps a user's tasks at once (0 = no limit); owner and
+	// sudo users are exempt.
+	UserTaskLimit int
+	Task          task.Options
+	Logger        *slog.Logger
 }
 
 type entry struct {
@@ -28,13 +38,25 @@ type entry struct {
 	spec messages.TaskSpec
 }
 
+type taskSaved struct {
+	spec messages.TaskSpec
+	err  error
+}
+
+type tasksLoaded struct {
+	tasks []store.Task
+	err   error
+}
+
 // Session is the session grain.
 type Session struct {
-	o      Options
-	log    *slog.Logger
-	userID int64
-	tasks  map[string]*entry
-	byPID  map[string]string
+	o       Options
+	log     *slog.Logger
+	userID  int64
+	tasks   map[string]*entry
+	byPID   map[string]string
+	saving  int // new tasks whose record is being written
+	loading bool
 }
 
 var _ actor.Actor = (*Session)(nil)
@@ -69,22 +91,32 @@ func (s *Session) Receive(ctx actor.Context) {
 		s.userID = id
 		s.log = s.o.Logger.With(slog.Int64("user_id", id))
 	case *messages.StartTask:
-		spec := m.Spec
-		spec.ID = newTaskID()
-		spec.UserID = s.userID
-		if spec.Created.IsZero() {
-			spec.Created = time.Now()
-		}
-		dir := filepath.Join(s.o.DownloadDir, spec.ID)
-		pid, err := ctx.SpawnNamed(task.Props(s.o.Task, spec, dir), "task-"+spec.ID)
-		if err != nil {
-			s.log.Error("spawning task", slog.Any("err", err))
-			ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: spec.ChatID, ReplyTo: spec.ReplyTo,
-				Text: "Could not start the task, please try again."})
+		s.startTask(ctx, m.Spec)
+	case *taskSaved:
+		s.saving--
+		if m.err != nil {
+			s.log.Error("saving a new task", slog.Any("err", m.err))
+			ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: m.spec.ChatID, ReplyTo: m.spec.ReplyTo,
+				Text: "The task could not be saved, so it was not started. Please try again later."})
 			return
 		}
-		s.tasks[spec.ID] = &entry{pid: pid, spec: spec}
-		s.byPID[pid.Id] = spec.ID
+		s.spawn(ctx, task.Run{Record: store.Task{Spec: m.spec, Stage: messages.StageQueued, Node: s.o.Node},
+			Dir: s.dir(m.spec.ID)})
+	case *messages.ResumeTasks:
+		if s.loading {
+			return
+		}
+		s.loading = true
+		self, root, st, user := ctx.Self(), ctx.ActorSystem().Root, s.o.Store, s.userID
+		go func() {
+			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			tasks, err := st.Tasks(c, store.Filter{UserID: user, Unfinished: true})
+			root.Send(self, &tasksLoaded{tasks: tasks, err: err})
+		}()
+	case *tasksLoaded:
+		s.loading = false
+		s.resume(ctx, m)
 	case *messages.CancelTask:
 		s.cancel(ctx, m)
 	case *messages.CancelAllTasks:
@@ -116,6 +148,84 @@ func (s *Session) Receive(ctx actor.Context) {
 			ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: e.spec.ChatID, ReplyTo: e.spec.ReplyTo,
 				Text: fmt.Sprintf("❌ Task %s failed: an internal error occurred.", id)})
 		}
+	}
+}
+
+func (s *Session) dir(id string) string { return filepath.Join(s.o.DownloadDir, id) }
+
+// startTask checks the user's limit, writes the record, and spawns the task
+// once the record is durable.
+func (s *Session) startTask(ctx actor.Context, spec messages.TaskSpec) {
+	if lim := s.o.UserTaskLimit; lim > 0 && !spec.Privileged && len(s.tasks)+s.saving >= lim {
+		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: spec.ChatID, ReplyTo: spec.ReplyTo,
+			Text: fmt.Sprintf("You already have %d task(s) running, the most this bot allows per user. "+
+				"Wait for one to finish or cancel one.", lim)})
+		return
+	}
+	spec.ID = newTaskID()
+	spec.UserID = s.userID
+	if spec.Created.IsZero() {
+		spec.Created = time.Now()
+	}
+	s.saving++
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, s.o.Store
+	rec := store.Task{Spec: spec, Stage: messages.StageQueued, Node: s.o.Node}
+	go func() {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		root.Send(self, &taskSaved{spec: spec, err: st.PutTask(c, rec)})
+	}()
+}
+
+func (s *Session) spawn(ctx actor.Context, r task.Run) {
+	id := r.Record.Spec.ID
+	pid, err := ctx.SpawnNamed(task.Props(s.o.Task, r), "task-"+id)
+	if err != nil {
+		s.log.Error("spawning task", slog.String("task_id", id), slog.Any("err", err))
+		return
+	}
+	s.tasks[id] = &entry{pid: pid, spec: r.Record.Spec}
+	s.byPID[pid.Id] = id
+}
+
+// resume runs the unfinished tasks of the store that are not running yet and
+// tells the user once, per chat, which tasks came back.
+func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
+	if m.err != nil {
+		s.log.Error("loading unfinished tasks", slog.Any("err", m.err))
+		return
+	}
+	byChat := map[int64][]string{}
+	replyTo := map[int64]int{}
+	for _, rec := range m.tasks {
+		if _, running := s.tasks[rec.Spec.ID]; running {
+			continue
+		}
+		s.spawn(ctx, task.Run{Record: rec, Dir: s.dir(rec.Spec.ID), Resumed: true})
+		name := rec.Spec.Name
+		if rec.Download != nil {
+			name = rec.Download.Name
+		}
+		if name == "" {
+			name = rec.Spec.ID
+		}
+		byChat[rec.Spec.ChatID] = append(byChat[rec.Spec.ChatID],
+			fmt.Sprintf("• <code>%s</code> %s", rec.Spec.ID, html.EscapeString(name)))
+		replyTo[rec.Spec.ChatID] = rec.Spec.ReplyTo
+	}
+	chats := make([]int64, 0, len(byChat))
+	for c := range byChat {
+		chats = append(chats, c)
+	}
+	sort.Slice(chats, func(i, j int) bool { return chats[i] < chats[j] })
+	for _, c := range chats {
+		lines := byChat[c]
+		text := fmt.Sprintf("♻️ The bot restarted; your %d unfinished task(s) resumed where they stopped:\n%s",
+			len(lines), strings.Join(lines, "\n"))
+		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: c, Text: text, HTML: true, ReplyTo: replyTo[c]})
+	}
+	if len(chats) > 0 {
+		s.log.Info("resumed tasks", slog.Int("tasks", len(m.tasks)))
 	}
 }
 
@@ -157,4 +267,22 @@ func newTaskID() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// ResumeAll asks the session of every user with unfinished tasks in the
+// store to resume them; a node calls it once it is up. It returns the number
+// of users asked.
+func ResumeAll(ctx context.Context, st store.TaskStore, sender actor.SenderContext) (int, error) {
+	tasks, err := st.Tasks(ctx, store.Filter{Unfinished: true})
+	if err != nil {
+		return 0, fmt.Errorf("listing unfinished tasks: %w", err)
+	}
+	users := map[int64]bool{}
+	for _, t := range tasks {
+		if !users[t.Spec.UserID] {
+			users[t.Spec.UserID] = true
+			grains.Send(sender, messages.SessionKind, strconv.FormatInt(t.Spec.UserID, 10), &messages.ResumeTasks{})
+		}
+	}
+	return len(users), nil
 }

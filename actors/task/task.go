@@ -1,6 +1,8 @@
 package task
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/actors/upload"
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
@@ -23,6 +26,7 @@ import (
 // Options configures every task of the node.
 type Options struct {
 	Node     string
+	Store    store.TaskStore
 	Policy   supervision.Policy
 	Download download.Options
 	Upload   upload.Options
@@ -32,27 +36,54 @@ type Options struct {
 	// PushInterval bounds how often progress is pushed to the board.
 	// Default: 1s.
 	PushInterval time.Duration
+	// CheckpointInterval bounds how often progress is written to the store.
+	// Default: 5s.
+	CheckpointInterval time.Duration
 }
 
-// cleaned reports that the working directory is gone.
+// Run is what a task starts from: its record, and whether it is a resume
+// after a restart.
+type Run struct {
+	Record  store.Task
+	Dir     string
+	Resumed bool
+}
+
+type persisted struct {
+	seq uint64
+	err error
+}
+
 type cleaned struct{ err error }
+
+type resultChecked struct{ exists bool }
 
 // Task is the task actor.
 type Task struct {
 	o        Options
 	spec     messages.TaskSpec
-	dir      string
+	run      Run
 	log      *slog.Logger
 	strategy *supervision.StageStrategy
 	stage    messages.Stage
 	snap     messages.TaskSnapshot
 	child    *actor.PID
+	result   *messages.DownloadFinished
 	parts    map[int]int
 	pushed   time.Time
+	saved    time.Time
 	end      messages.Stage // set once the task is ending
 	reason   string
-	result   *messages.UploadFinished
+	where    string
+	size     int64
 	started  time.Time
+	writes   chan func()
+	closed   bool
+	seq      uint64
+	pending  map[uint64]func(actor.Context, error)
+	reported bool
+	self     *actor.PID
+	root     *actor.RootContext
 }
 
 var (
@@ -60,17 +91,25 @@ var (
 	_ actor.SupervisorStrategy = (*Task)(nil)
 )
 
-// Props returns the props of the task for spec, working in dir.
-func Props(o Options, spec messages.TaskSpec, dir string) *actor.Props {
+// Props returns the props of a task.
+func Props(o Options, r Run) *actor.Props {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.PushInterval <= 0 {
 		o.PushInterval = time.Second
 	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = 5 * time.Second
+	}
 	return actor.PropsFromProducer(func() actor.Actor {
+		spec := r.Record.Spec
 		log := o.Logger.With(slog.String("task_id", spec.ID), slog.Int64("user_id", spec.UserID))
-		return &Task{o: o, spec: spec, dir: dir, log: log, parts: map[int]int{},
+		parts := map[int]int{}
+		for k, v := range r.Record.Parts {
+			parts[k] = v
+		}
+		return &Task{o: o, spec: spec, run: r, log: log, parts: parts, pending: map[uint64]func(actor.Context, error){},
 			strategy: supervision.NewStageStrategy(o.Policy, log, o.Observe)}
 	})
 }
@@ -80,20 +119,68 @@ func (t *Task) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child
 	t.strategy.HandleFailure(sys, sup, child, rs, reason, msg)
 }
 
+func (t *Task) slots(ctx actor.Context) *actor.PID {
+	return messages.Local(ctx.ActorSystem(), messages.SlotsName)
+}
+
 // Receive implements actor.Actor.
 func (t *Task) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		t.started = time.Now()
-		name := t.spec.Name
-		if name == "" {
-			name = sourceName(t.spec.Source)
+		t.start(ctx)
+	case *actor.Stopping:
+		// A task stopped from outside (node shutdown) keeps its record as
+		// it is, so the next start resumes it; pending writes are flushed.
+		t.closeWriter()
+	case *persisted:
+		if then, ok := t.pending[m.seq]; ok {
+			delete(t.pending, m.seq)
+			if m.err != nil {
+				t.log.Error("saving task state", slog.Any("err", m.err))
+			}
+			then(ctx, m.err)
 		}
-		t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
-			Engine: t.spec.Source.Engine(), Started: t.started, Node: t.o.Node}
-		t.log.Info("task started", slog.String("kind", t.spec.Kind.String()), slog.String("engine", t.snap.Engine))
-		t.moveTo(ctx, messages.StageDownloading)
-		t.spawn(ctx, download.Props(t.o.Download, download.Job{Spec: t.spec, Dir: t.dir}))
+	case *resultChecked:
+		if m.exists {
+			t.acquire(ctx, messages.SlotUpload)
+			return
+		}
+		// The downloaded data is gone (a lost disk, a cleaned folder):
+		// download again rather than fail.
+		t.log.Info("resumed task has no downloaded data, downloading again")
+		t.result = nil
+		t.parts = map[int]int{}
+		t.persist(func(r *store.Task) { r.Download, r.Parts = nil, nil }, nil)
+		t.acquire(ctx, messages.SlotDownload)
+	case *messages.SlotQueued:
+		if t.end != 0 {
+			return
+		}
+		t.snap.QueuePos = m.Position
+		t.snap.Stage = messages.StageQueued
+		t.snap.Note = fmt.Sprintf("waiting for a free %s slot", m.Kind)
+		t.push(ctx)
+	case *messages.SlotGranted:
+		if t.end != 0 {
+			return
+		}
+		t.snap.QueuePos, t.snap.Note = 0, ""
+		if m.Kind == messages.SlotDownload {
+			t.moveTo(ctx, messages.StageDownloading, func(ctx actor.Context) {
+				t.spawn(ctx, download.Props(t.o.Download, download.Job{Spec: t.spec, Dir: t.run.Dir}))
+			})
+			return
+		}
+		t.snap.Done, t.snap.Total, t.snap.Speed = 0, t.result.Size, 0
+		t.snap.Engine = "telegram"
+		if t.spec.Kind == messages.Mirror {
+			t.snap.Engine = "dir"
+		}
+		t.moveTo(ctx, messages.StageUploading, func(ctx actor.Context) {
+			t.spawn(ctx, upload.Props(t.o.Upload, upload.Job{Spec: t.spec, Result: *t.result}))
+		})
+	case *messages.SlotRefused:
+		t.finish(ctx, messages.StageFailed, m.Reason)
 	case *messages.StageProgressed:
 		if t.end != 0 || m.Stage != t.stage {
 			return
@@ -105,20 +192,24 @@ func (t *Task) Receive(ctx actor.Context) {
 		if time.Since(t.pushed) >= t.o.PushInterval {
 			t.push(ctx)
 		}
+		if time.Since(t.saved) >= t.o.CheckpointInterval {
+			t.saved = time.Now()
+			done, total := m.Done, m.Total
+			t.persist(func(r *store.Task) { r.Done, r.Total = done, total }, nil)
+		}
 	case *messages.DownloadFinished:
 		if t.end != 0 || t.stage != messages.StageDownloading {
 			return
 		}
 		ctx.Stop(t.child)
 		t.child = nil
+		ctx.Send(t.slots(ctx), &messages.ReleaseSlot{Kind: messages.SlotDownload, TaskID: t.spec.ID})
+		res := *m
+		t.result = &res
 		t.snap.Name = m.Name
-		t.snap.Done, t.snap.Total, t.snap.Speed = 0, m.Size, 0
-		t.snap.Engine = "telegram"
-		if t.spec.Kind == messages.Mirror {
-			t.snap.Engine = "dir"
-		}
-		t.moveTo(ctx, messages.StageUploading)
-		t.spawn(ctx, upload.Props(t.o.Upload, upload.Job{Spec: t.spec, Result: *m}))
+		t.persist(func(r *store.Task) { r.Download = &res; r.Stage = messages.StageUploading }, func(ctx actor.Context, _ error) {
+			t.acquire(ctx, messages.SlotUpload)
+		})
 	case *messages.GetUploadState:
 		parts := make(map[int]int, len(t.parts))
 		for k, v := range t.parts {
@@ -127,11 +218,22 @@ func (t *Task) Receive(ctx actor.Context) {
 		ctx.Respond(&messages.UploadState{Parts: parts})
 	case *messages.PartUploaded:
 		t.parts[m.Index] = m.MessageID
+		stage, idx, msgID := ctx.Sender(), m.Index, m.MessageID
+		t.persist(func(r *store.Task) {
+			if r.Parts == nil {
+				r.Parts = map[int]int{}
+			}
+			r.Parts[idx] = msgID
+		}, func(ctx actor.Context, _ error) {
+			if stage != nil {
+				ctx.Send(stage, &messages.PartRecorded{Index: idx})
+			}
+		})
 	case *messages.UploadFinished:
 		if t.end != 0 || t.stage != messages.StageUploading {
 			return
 		}
-		t.result = m
+		t.where, t.size = m.Where, m.Size
 		t.finish(ctx, messages.StageDone, "")
 	case *messages.StageRetrying:
 		t.snap.Attempt = m.Attempt
@@ -162,7 +264,99 @@ func (t *Task) Receive(ctx actor.Context) {
 		if m.err != nil {
 			t.log.Warn("removing task data", slog.Any("err", m.err))
 		}
-		t.report(ctx)
+		end, reason, where := t.end, t.reason, t.where
+		t.persist(func(r *store.Task) {
+			r.Stage, r.Error, r.Where, r.Finished = end, reason, where, time.Now()
+		}, func(ctx actor.Context, _ error) { t.report(ctx) })
+	}
+}
+
+func (t *Task) start(ctx actor.Context) {
+	t.started = time.Now()
+	t.self, t.root = ctx.Self(), ctx.ActorSystem().Root
+	t.startWriter()
+	name := t.spec.Name
+	if name == "" {
+		name = sourceName(t.spec.Source)
+	}
+	if d := t.run.Record.Download; d != nil {
+		res := *d
+		t.result = &res
+		name = d.Name
+	}
+	t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
+		Engine: t.spec.Source.Engine(), Started: t.started, Node: t.o.Node, Stage: messages.StageQueued}
+	t.stage = messages.StageQueued
+	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, To: messages.StageQueued})
+	t.log.Info("task started", slog.String("kind", t.spec.Kind.String()), slog.String("engine", t.snap.Engine),
+		slog.Bool("resumed", t.run.Resumed))
+	if !t.run.Resumed {
+		t.push(ctx)
+		t.acquire(ctx, messages.SlotDownload)
+		return
+	}
+	node := t.o.Node
+	t.persist(func(r *store.Task) { r.Resumes++; r.Node = node }, nil)
+	t.push(ctx)
+	if t.result == nil {
+		t.acquire(ctx, messages.SlotDownload)
+		return
+	}
+	self, root, p := ctx.Self(), ctx.ActorSystem().Root, t.result.Path
+	go func() {
+		_, err := os.Stat(p)
+		root.Send(self, &resultChecked{exists: err == nil})
+	}()
+}
+
+func (t *Task) acquire(ctx actor.Context, kind messages.SlotKind) {
+	var size int64
+	if kind == messages.SlotDownload && t.spec.Source.File != nil {
+		size = t.spec.Source.File.Size
+	}
+	ctx.Request(t.slots(ctx), &messages.AcquireSlot{Kind: kind, TaskID: t.spec.ID, Force: t.spec.Force, Size: size})
+}
+
+// startWriter runs the task's store writes in order in one goroutine, so
+// Receive never waits on the store and writes never overtake each other.
+func (t *Task) startWriter() {
+	t.writes = make(chan func(), 256)
+	writes := t.writes
+	go func() {
+		for w := range writes {
+			w()
+		}
+	}()
+}
+
+func (t *Task) closeWriter() {
+	if !t.closed && t.writes != nil {
+		t.closed = true
+		close(t.writes)
+	}
+}
+
+// persist applies update to the stored record; then, if set, runs on the
+// actor once the write is done (or failed: a dead store is logged, and the
+// task goes on with what it has in memory).
+func (t *Task) persist(update func(*store.Task), then func(actor.Context, error)) {
+	if t.closed {
+		return
+	}
+	t.seq++
+	seq := t.seq
+	if then != nil {
+		t.pending[seq] = then
+	}
+	st, id, self, root := t.o.Store, t.spec.ID, t.self, t.root
+	t.writes <- func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := st.UpdateTask(ctx, id, func(r *store.Task) error { update(r); return nil })
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil // the record was pruned; nothing to keep
+		}
+		root.Send(self, &persisted{seq: seq, err: err})
 	}
 }
 
@@ -172,14 +366,21 @@ func (t *Task) spawn(ctx actor.Context, p *actor.Props) {
 	t.child = pid
 }
 
-func (t *Task) moveTo(ctx actor.Context, s messages.Stage) {
+// moveTo writes the new stage to the store, then announces it and runs then.
+func (t *Task) moveTo(ctx actor.Context, s messages.Stage, then func(actor.Context)) {
 	from := t.stage
 	t.stage = s
-	t.snap.Stage = s
-	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, From: from, To: s})
-	if !s.Final() {
+	t.persist(func(r *store.Task) { r.Stage = s }, func(ctx actor.Context, _ error) {
+		if t.end != 0 {
+			return
+		}
+		t.snap.Stage = s
+		ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, From: from, To: s})
 		t.push(ctx)
-	}
+		if then != nil {
+			then(ctx)
+		}
+	})
 }
 
 func (t *Task) push(ctx actor.Context) {
@@ -189,12 +390,15 @@ func (t *Task) push(ctx actor.Context) {
 }
 
 // finish ends the task: stages are stopped first, the directory removed once
-// they are gone, then the user is told.
+// they are gone, the end written to the store, then the user is told.
 func (t *Task) finish(ctx actor.Context, end messages.Stage, reason string) {
 	if t.end != 0 {
 		return
 	}
 	t.end, t.reason = end, reason
+	for _, k := range []messages.SlotKind{messages.SlotDownload, messages.SlotUpload} {
+		ctx.Send(t.slots(ctx), &messages.ReleaseSlot{Kind: k, TaskID: t.spec.ID})
+	}
 	if len(ctx.Children()) > 0 {
 		for _, c := range ctx.Children() {
 			ctx.Stop(c)
@@ -205,17 +409,22 @@ func (t *Task) finish(ctx actor.Context, end messages.Stage, reason string) {
 }
 
 func (t *Task) cleanup(ctx actor.Context) {
-	self, root, dir := ctx.Self(), ctx.ActorSystem().Root, t.dir
+	self, root, dir := ctx.Self(), ctx.ActorSystem().Root, t.run.Dir
 	go func() { root.Send(self, &cleaned{err: os.RemoveAll(dir)}) }()
 }
 
 func (t *Task) report(ctx actor.Context) {
+	if t.reported {
+		return
+	}
+	t.reported = true
 	ctx.Send(messages.Local(ctx.ActorSystem(), messages.OutboxName), &messages.SendText{
 		ChatID: t.spec.ChatID, ReplyTo: t.spec.ReplyTo, HTML: true, Text: t.finalText(),
 	})
 	grains.Send(ctx, messages.ChatKind, strconv.FormatInt(t.spec.ChatID, 10),
 		&messages.TaskRemoved{ChatID: t.spec.ChatID, TaskID: t.spec.ID})
-	t.moveTo(ctx, t.end)
+	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, From: t.stage, To: t.end})
+	t.stage = t.end
 	t.log.Info("task ended", slog.String("result", t.end.String()), slog.Duration("took", time.Since(t.started)))
 	// The session stops the task when it has this report: a task that
 	// stopped itself could be seen terminated before its report arrives.
@@ -227,13 +436,12 @@ func (t *Task) finalText() string {
 	took := board.Duration(time.Since(t.started).Round(time.Second))
 	switch t.end {
 	case messages.StageDone:
-		r := t.result
-		where := html.EscapeString(r.Where)
+		where := html.EscapeString(t.where)
 		if t.spec.Kind == messages.Mirror {
 			where = "<code>" + where + "</code>"
 		}
 		return fmt.Sprintf("✅ %s\nSize: %s | Time: %s\nDelivered to: %s\nTask: <code>%s</code>",
-			name, board.Bytes(r.Size), took, where, t.spec.ID)
+			name, board.Bytes(t.size), took, where, t.spec.ID)
 	case messages.StageCancelled:
 		return fmt.Sprintf("🚫 %s was cancelled; its partial data is deleted.\nTask: <code>%s</code>", name, t.spec.ID)
 	}

@@ -4,9 +4,11 @@
 // moves it into the destination directory (write aside, then rename).
 //
 // Received: the lifecycle messages; from the task, UploadState (the parts
-// already delivered); from the outbox, DocumentProgressed, DocumentSent and
+// already delivered) and PartRecorded (a part is in the store); from the
+// outbox, DocumentProgressed, DocumentSent and
 // SendFailed. Emitted to the task: StageProgressed, PartUploaded (as soon as
-// Telegram confirms a part, before the next one starts) and UploadFinished.
+// Telegram confirms a part; the next part waits for PartRecorded) and
+// UploadFinished.
 //
 // Idempotence: a (re)started leech asks the task which parts are confirmed
 // and skips them, so a retry never posts a part twice; a part that failed

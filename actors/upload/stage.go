@@ -139,7 +139,10 @@ func (s *Stage) Receive(ctx actor.Context) {
 		s.cur = -1
 		s.done[idx] = m.MessageID
 		s.sent += s.parts[idx].Length
-		ctx.Send(ctx.Parent(), &messages.PartUploaded{Index: idx, MessageID: m.MessageID})
+		// The next part starts only once this one is in the store, so a
+		// restart can never post it twice.
+		ctx.Request(ctx.Parent(), &messages.PartUploaded{Index: idx, MessageID: m.MessageID})
+	case *messages.PartRecorded:
 		s.next(ctx)
 	case *messages.SendFailed:
 		if m.RequestID != s.reqID || s.cur < 0 {

@@ -30,6 +30,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/actors/gateway"
 	"github.com/mirrorleech/mirrorleech/actors/outbox"
 	"github.com/mirrorleech/mirrorleech/actors/session"
+	"github.com/mirrorleech/mirrorleech/actors/slots"
 	"github.com/mirrorleech/mirrorleech/actors/task"
 	"github.com/mirrorleech/mirrorleech/actors/upload"
 	"github.com/mirrorleech/mirrorleech/cluster/bootstrap"
@@ -125,8 +126,9 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		MaxDelay: cfg.RetryMaxDelay, MaxElapsed: cfg.RetryMaxElapsed}
 	taskOpts := task.Options{
 		Node:   cfg.NodeName,
+		Store:  st,
 		Policy: policy,
-		Download: download.Options{Logger: log, Engines: map[string]download.Engine{
+		Download: download.Options{Logger: log, MaxSize: cfg.MaxTaskSize, Engines: map[string]download.Engine{
 			"http":     &download.HTTP{Guard: guard, Downloader: dl},
 			"telegram": &download.Telegram{Client: tg},
 		}},
@@ -134,7 +136,8 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Logger: log,
 	}
 	kinds := []*pacluster.Kind{
-		session.Kind(session.Options{DownloadDir: cfg.DownloadDir, Task: taskOpts, Logger: log}),
+		session.Kind(session.Options{DownloadDir: cfg.DownloadDir, Node: cfg.NodeName, Store: st,
+			UserTaskLimit: cfg.UserTaskLimit, Task: taskOpts, Logger: log}),
 		chat.Kind(chat.Options{Interval: cfg.StatusInterval, Logger: log}),
 	}
 	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
@@ -162,11 +165,16 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	}{
 		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox"))})},
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
-			Version: version, Logger: log})},
+			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
+			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
+			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err }})},
 		{messages.GrainsName, grains.Props(c, log)},
+		{messages.SlotsName, slots.Props(slots.Options{MaxDownloads: cfg.MaxConcurrentDownloads,
+			MaxUploads: cfg.MaxConcurrentUploads, MinFreeDisk: cfg.MinFreeDisk, Dir: cfg.DownloadDir,
+			Logger: log.With(slog.String("actor", "slots"))})},
 		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
 			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
-			MaxDownloadFile: maxDownload, Logger: log.With(slog.String("actor", "gateway"))})},
+			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Logger: log.With(slog.String("actor", "gateway"))})},
 	} {
 		pid, err := spawn(a.props, a.name)
 		if err != nil {
@@ -200,6 +208,15 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			log.Error("http server", slog.Any("err", err))
 		}
 	}()
+	// Every unfinished task of the store comes back: its user's session is
+	// activated and reloads it in its recorded stage.
+	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if n, err := session.ResumeAll(rctx, st, sys.Root); err != nil {
+		log.Error("resuming unfinished tasks", slog.Any("err", err))
+	} else if n > 0 {
+		log.Info("resuming unfinished tasks", slog.Int("users", n))
+	}
+	rcancel()
 	log.Info("mirrorleech is running", slog.String("http", ln.Addr().String()),
 		slog.String("cluster", sys.Address()), slog.Duration("startup", time.Since(started)))
 

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Limits and defaults that other packages need to know.
@@ -30,6 +32,11 @@ const (
 	MinStatusInterval = 3 * time.Second
 	// DefaultConfigFile is the dotenv file FromEnvironment reads.
 	DefaultConfigFile = "config.env"
+	// MinHealthInterval is the shortest HEALTH_INTERVAL; probing the Bot API faster is abuse.
+	MinHealthInterval = 10 * time.Second
+	// MinTaskRetention is the shortest TASK_RETENTION; /status and resume notices read
+	// finished records for a short while after the end.
+	MinTaskRetention = time.Minute
 )
 
 // Config is the validated configuration of one node. Load returns it read-only: callers share
@@ -58,9 +65,22 @@ type Config struct {
 	RetryInitialDelay time.Duration // RETRY_INITIAL_DELAY: first retry delay.
 	RetryMaxDelay     time.Duration // RETRY_MAX_DELAY: longest retry delay.
 	RetryMaxElapsed   time.Duration // RETRY_MAX_ELAPSED: give up on a stage after this long.
-	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: grace period on stop.
-	LogLevel          slog.Level    // LOG_LEVEL: minimum log level.
-	LogFormat         string        // LOG_FORMAT: "text" or "json".
+	// MaxConcurrentDownloads (MAX_CONCURRENT_DOWNLOADS) is the number of downloads a node runs
+	// at once; 0 means unlimited.
+	MaxConcurrentDownloads int
+	// MaxConcurrentUploads (MAX_CONCURRENT_UPLOADS) is the number of uploads a node runs at
+	// once; 0 means unlimited.
+	MaxConcurrentUploads int
+	MaxTaskSize          int64         // MAX_TASK_SIZE: largest accepted download in bytes; 0 = no limit.
+	UserTaskLimit        int           // USER_TASK_LIMIT: unfinished tasks per user; 0 = no limit.
+	UserRateLimit        int           // USER_RATE_LIMIT: commands per user per minute; 0 = no limit.
+	MinFreeDisk          int64         // MIN_FREE_DISK: free-space floor of DOWNLOAD_DIR in bytes; 0 = off.
+	CleanupSchedule      string        // CLEANUP_SCHEDULE: cron spec of the maintenance run.
+	TaskRetention        time.Duration // TASK_RETENTION: finished task records older than this are pruned.
+	HealthInterval       time.Duration // HEALTH_INTERVAL: period of the health checks.
+	ShutdownTimeout      time.Duration // SHUTDOWN_TIMEOUT: grace period on stop.
+	LogLevel             slog.Level    // LOG_LEVEL: minimum log level.
+	LogFormat            string        // LOG_FORMAT: "text" or "json".
 }
 
 // FieldError is one configuration problem. Var names the variable, or FILE:LINE for a
@@ -197,6 +217,15 @@ func (l *loader) build() *Config {
 	if c.RetryMaxElapsed < c.RetryMaxDelay {
 		l.fail("RETRY_MAX_ELAPSED", "%s is shorter than RETRY_MAX_DELAY (%s)", c.RetryMaxElapsed, c.RetryMaxDelay)
 	}
+	c.MaxConcurrentDownloads = l.count("MAX_CONCURRENT_DOWNLOADS", 3)
+	c.MaxConcurrentUploads = l.count("MAX_CONCURRENT_UPLOADS", 2)
+	c.MaxTaskSize = l.size("MAX_TASK_SIZE")
+	c.UserTaskLimit = l.count("USER_TASK_LIMIT", 0)
+	c.UserRateLimit = l.count("USER_RATE_LIMIT", 0)
+	c.MinFreeDisk = l.size("MIN_FREE_DISK")
+	c.CleanupSchedule = l.schedule("CLEANUP_SCHEDULE", "@daily")
+	c.TaskRetention = l.duration("TASK_RETENTION", 7*24*time.Hour, MinTaskRetention)
+	c.HealthInterval = l.duration("HEALTH_INTERVAL", 5*time.Minute, MinHealthInterval)
 	c.ShutdownTimeout = l.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Millisecond)
 	c.LogLevel = l.logLevel()
 	c.LogFormat = l.oneOf("LOG_FORMAT", "text", "text", "json")
@@ -412,6 +441,59 @@ func (l *loader) intRange(name string, def, lo, hi int) int {
 	return n
 }
 
+// count reads a limit: a whole number, 0 or more, where 0 conventionally means "no limit".
+func (l *loader) count(name string, def int) int {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		l.fail(name, "%q: want a whole number, 0 or more (0 means no limit)", v)
+		return def
+	}
+	return n
+}
+
+// size reads an optional byte size whose default, 0, means "off".
+func (l *loader) size(name string) int64 {
+	v, ok := l.get(name)
+	if !ok {
+		return 0
+	}
+	n, err := ParseSize(v)
+	if err != nil {
+		l.fail(name, "%v", err)
+		return 0
+	}
+	return n
+}
+
+// schedule checks a cron spec with robfig/cron's standard parser, the one the cron actor
+// uses: five fields (minute hour day-of-month month day-of-week), an optional CRON_TZ= prefix,
+// or a descriptor such as @daily or @every 6h. A spec that parses but never fires (the 30th
+// of February) is refused too, because it would silently disable the maintenance.
+func (l *loader) schedule(name, def string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	sched, err := cron.ParseStandard(v)
+	if err != nil {
+		l.fail(name, "%q: want a cron spec such as \"0 3 * * *\" or a descriptor such as @daily or @every 6h: %v", v, err)
+		return def
+	}
+	if every, isEvery := sched.(cron.ConstantDelaySchedule); isEvery && every.Delay < time.Minute {
+		l.fail(name, "%q runs more often than once a minute", v)
+		return def
+	}
+	if sched.Next(time.Now()).IsZero() {
+		l.fail(name, "%q never fires", v)
+		return def
+	}
+	return v
+}
+
 // hostPort checks a listen or dial address; the host may be empty (all interfaces) and the
 // port 0 (any free port).
 func (l *loader) hostPort(name, def string) string {
@@ -557,32 +639,41 @@ func (c *Config) Redacted() map[string]string {
 		}
 	}
 	return map[string]string{
-		"BOT_TOKEN":           secret(c.BotToken),
-		"OWNER_ID":            strconv.FormatInt(c.OwnerID, 10),
-		"SUDO_USERS":          joinIDs(c.SudoUsers),
-		"AUTHORIZED_CHATS":    joinIDs(c.AuthorizedChats),
-		"TELEGRAM_API_URL":    c.TelegramAPIURL,
-		"TELEGRAM_LOCAL":      strconv.FormatBool(c.TelegramLocal),
-		"DOWNLOAD_DIR":        c.DownloadDir,
-		"STATE_DIR":           c.StateDir,
-		"MIRROR_DEST":         c.MirrorDest,
-		"LEECH_SPLIT_SIZE":    strconv.FormatInt(c.LeechSplitSize, 10),
-		"STATUS_INTERVAL":     c.StatusInterval.String(),
-		"HTTP_ADDR":           c.HTTPAddr,
-		"API_TOKEN":           secret(c.APIToken),
-		"REDIS_URL":           redis,
-		"NODE_NAME":           c.NodeName,
-		"CLUSTER_ADDR":        c.ClusterAddr,
-		"CLUSTER_ADVERTISE":   c.ClusterAdvertise,
-		"ALLOW_PRIVATE_URLS":  strconv.FormatBool(c.AllowPrivateURLs),
-		"HTTP_CONNECTIONS":    strconv.Itoa(c.HTTPConnections),
-		"RETRY_MAX_ATTEMPTS":  strconv.Itoa(c.RetryMaxAttempts),
-		"RETRY_INITIAL_DELAY": c.RetryInitialDelay.String(),
-		"RETRY_MAX_DELAY":     c.RetryMaxDelay.String(),
-		"RETRY_MAX_ELAPSED":   c.RetryMaxElapsed.String(),
-		"SHUTDOWN_TIMEOUT":    c.ShutdownTimeout.String(),
-		"LOG_LEVEL":           strings.ToLower(c.LogLevel.String()),
-		"LOG_FORMAT":          c.LogFormat,
+		"BOT_TOKEN":                secret(c.BotToken),
+		"OWNER_ID":                 strconv.FormatInt(c.OwnerID, 10),
+		"SUDO_USERS":               joinIDs(c.SudoUsers),
+		"AUTHORIZED_CHATS":         joinIDs(c.AuthorizedChats),
+		"TELEGRAM_API_URL":         c.TelegramAPIURL,
+		"TELEGRAM_LOCAL":           strconv.FormatBool(c.TelegramLocal),
+		"DOWNLOAD_DIR":             c.DownloadDir,
+		"STATE_DIR":                c.StateDir,
+		"MIRROR_DEST":              c.MirrorDest,
+		"LEECH_SPLIT_SIZE":         strconv.FormatInt(c.LeechSplitSize, 10),
+		"STATUS_INTERVAL":          c.StatusInterval.String(),
+		"HTTP_ADDR":                c.HTTPAddr,
+		"API_TOKEN":                secret(c.APIToken),
+		"REDIS_URL":                redis,
+		"NODE_NAME":                c.NodeName,
+		"CLUSTER_ADDR":             c.ClusterAddr,
+		"CLUSTER_ADVERTISE":        c.ClusterAdvertise,
+		"ALLOW_PRIVATE_URLS":       strconv.FormatBool(c.AllowPrivateURLs),
+		"HTTP_CONNECTIONS":         strconv.Itoa(c.HTTPConnections),
+		"RETRY_MAX_ATTEMPTS":       strconv.Itoa(c.RetryMaxAttempts),
+		"RETRY_INITIAL_DELAY":      c.RetryInitialDelay.String(),
+		"RETRY_MAX_DELAY":          c.RetryMaxDelay.String(),
+		"RETRY_MAX_ELAPSED":        c.RetryMaxElapsed.String(),
+		"MAX_CONCURRENT_DOWNLOADS": strconv.Itoa(c.MaxConcurrentDownloads),
+		"MAX_CONCURRENT_UPLOADS":   strconv.Itoa(c.MaxConcurrentUploads),
+		"MAX_TASK_SIZE":            strconv.FormatInt(c.MaxTaskSize, 10),
+		"USER_TASK_LIMIT":          strconv.Itoa(c.UserTaskLimit),
+		"USER_RATE_LIMIT":          strconv.Itoa(c.UserRateLimit),
+		"MIN_FREE_DISK":            strconv.FormatInt(c.MinFreeDisk, 10),
+		"CLEANUP_SCHEDULE":         c.CleanupSchedule,
+		"TASK_RETENTION":           c.TaskRetention.String(),
+		"HEALTH_INTERVAL":          c.HealthInterval.String(),
+		"SHUTDOWN_TIMEOUT":         c.ShutdownTimeout.String(),
+		"LOG_LEVEL":                strings.ToLower(c.LogLevel.String()),
+		"LOG_FORMAT":               c.LogFormat,
 	}
 }
 

@@ -91,9 +91,15 @@ func TestLoadDefaults(t *testing.T) {
 		RetryInitialDelay: time.Second,
 		RetryMaxDelay:     time.Minute,
 		RetryMaxElapsed:   15 * time.Minute,
-		ShutdownTimeout:   15 * time.Second,
-		LogLevel:          slog.LevelInfo,
-		LogFormat:         "text",
+		// The limits of issue 3: queues on by default, everything else off.
+		MaxConcurrentDownloads: 3,
+		MaxConcurrentUploads:   2,
+		CleanupSchedule:        "@daily",
+		TaskRetention:          168 * time.Hour,
+		HealthInterval:         5 * time.Minute,
+		ShutdownTimeout:        15 * time.Second,
+		LogLevel:               slog.LevelInfo,
+		LogFormat:              "text",
 	}, c)
 }
 
@@ -193,6 +199,32 @@ func TestLoadGood(t *testing.T) {
 			require.Equal(t, int64(7), c.OwnerID)
 			require.Equal(t, "text", c.LogFormat)
 		}},
+		{"limits", []string{"MAX_CONCURRENT_DOWNLOADS=0", "MAX_CONCURRENT_UPLOADS=10", "MAX_TASK_SIZE=4GiB",
+			"USER_TASK_LIMIT=2", "USER_RATE_LIMIT=20", "MIN_FREE_DISK=500MB"}, func(t *testing.T, c *Config) {
+			require.Equal(t, 0, c.MaxConcurrentDownloads)
+			require.Equal(t, 10, c.MaxConcurrentUploads)
+			require.Equal(t, int64(4<<30), c.MaxTaskSize)
+			require.Equal(t, 2, c.UserTaskLimit)
+			require.Equal(t, 20, c.UserRateLimit)
+			require.Equal(t, int64(500_000_000), c.MinFreeDisk)
+		}},
+		{"zero sizes mean off", []string{"MAX_TASK_SIZE=0", "MIN_FREE_DISK=0B"}, func(t *testing.T, c *Config) {
+			require.Zero(t, c.MaxTaskSize)
+			require.Zero(t, c.MinFreeDisk)
+		}},
+		{"five-field cleanup schedule", []string{"CLEANUP_SCHEDULE=30 3 * * 1-5"}, func(t *testing.T, c *Config) {
+			require.Equal(t, "30 3 * * 1-5", c.CleanupSchedule)
+		}},
+		{"cleanup schedule with a time zone", []string{"CLEANUP_SCHEDULE=CRON_TZ=Europe/Berlin 0 4 * * *"}, func(t *testing.T, c *Config) {
+			require.Equal(t, "CRON_TZ=Europe/Berlin 0 4 * * *", c.CleanupSchedule)
+		}},
+		{"cleanup schedule descriptors", []string{"CLEANUP_SCHEDULE=@every 6h"}, func(t *testing.T, c *Config) {
+			require.Equal(t, "@every 6h", c.CleanupSchedule)
+		}},
+		{"retention and health interval", []string{"TASK_RETENTION=720h", "HEALTH_INTERVAL=10"}, func(t *testing.T, c *Config) {
+			require.Equal(t, 30*24*time.Hour, c.TaskRetention)
+			require.Equal(t, 10*time.Second, c.HealthInterval)
+		}},
 		{"the last duplicate in the environment wins", []string{"HTTP_CONNECTIONS=2", "HTTP_CONNECTIONS=3"}, func(t *testing.T, c *Config) {
 			require.Equal(t, 3, c.HTTPConnections)
 		}},
@@ -263,6 +295,22 @@ func TestLoadBad(t *testing.T) {
 		{[]string{"RETRY_INITIAL_DELAY=-1s"}, "RETRY_INITIAL_DELAY", "minimum"},
 		{[]string{"RETRY_INITIAL_DELAY=2m"}, "RETRY_MAX_DELAY", "shorter than RETRY_INITIAL_DELAY"},
 		{[]string{"RETRY_MAX_ELAPSED=30s"}, "RETRY_MAX_ELAPSED", "shorter than RETRY_MAX_DELAY"},
+		{[]string{"MAX_CONCURRENT_DOWNLOADS=-1"}, "MAX_CONCURRENT_DOWNLOADS", "0 or more"},
+		{[]string{"MAX_CONCURRENT_UPLOADS=two"}, "MAX_CONCURRENT_UPLOADS", "0 or more"},
+		{[]string{"USER_TASK_LIMIT=1.5"}, "USER_TASK_LIMIT", "whole number"},
+		{[]string{"USER_RATE_LIMIT=-3"}, "USER_RATE_LIMIT", "0 or more"},
+		{[]string{"MAX_TASK_SIZE=big"}, "MAX_TASK_SIZE", "invalid size"},
+		{[]string{"MIN_FREE_DISK=-1GB"}, "MIN_FREE_DISK", "negative"},
+		{[]string{"CLEANUP_SCHEDULE=daily"}, "CLEANUP_SCHEDULE", "cron spec"},
+		{[]string{"CLEANUP_SCHEDULE=0 3 * *"}, "CLEANUP_SCHEDULE", "cron spec"},
+		{[]string{"CLEANUP_SCHEDULE=0 0 3 * * *"}, "CLEANUP_SCHEDULE", "cron spec"},
+		{[]string{"CLEANUP_SCHEDULE=61 * * * *"}, "CLEANUP_SCHEDULE", "cron spec"},
+		{[]string{"CLEANUP_SCHEDULE=@sometimes"}, "CLEANUP_SCHEDULE", "cron spec"},
+		{[]string{"CLEANUP_SCHEDULE=@every 10s"}, "CLEANUP_SCHEDULE", "once a minute"},
+		{[]string{"CLEANUP_SCHEDULE=0 0 30 2 *"}, "CLEANUP_SCHEDULE", "never fires"},
+		{[]string{"TASK_RETENTION=30s"}, "TASK_RETENTION", "minimum of 1m"},
+		{[]string{"TASK_RETENTION=a week"}, "TASK_RETENTION", "duration"},
+		{[]string{"HEALTH_INTERVAL=5s"}, "HEALTH_INTERVAL", "minimum of 10s"},
 		{[]string{"SHUTDOWN_TIMEOUT=forever"}, "SHUTDOWN_TIMEOUT", "duration"},
 		{[]string{"LOG_LEVEL=trace"}, "LOG_LEVEL", "debug, info, warn, error"},
 		{[]string{"LOG_FORMAT=xml"}, "LOG_FORMAT", "text, json"},
@@ -281,8 +329,10 @@ func TestLoadBad(t *testing.T) {
 }
 
 func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := Load([]string{"OWNER_ID=x", "HTTP_CONNECTIONS=0", "LOG_LEVEL=loud", "STATUS_INTERVAL=1", "NODE_NAME=ok"}, "")
-	require.Equal(t, []string{"BOT_TOKEN", "HTTP_CONNECTIONS", "LOG_LEVEL", "OWNER_ID", "STATUS_INTERVAL"}, errorVars(t, err))
+	_, err := Load([]string{"OWNER_ID=x", "HTTP_CONNECTIONS=0", "LOG_LEVEL=loud", "STATUS_INTERVAL=1", "NODE_NAME=ok",
+		"CLEANUP_SCHEDULE=hourly", "USER_TASK_LIMIT=-1", "MIN_FREE_DISK=lots", "HEALTH_INTERVAL=1s"}, "")
+	require.Equal(t, []string{"BOT_TOKEN", "CLEANUP_SCHEDULE", "HEALTH_INTERVAL", "HTTP_CONNECTIONS", "LOG_LEVEL",
+		"MIN_FREE_DISK", "OWNER_ID", "STATUS_INTERVAL", "USER_TASK_LIMIT"}, errorVars(t, err))
 }
 
 func TestSecretsNeverInErrorText(t *testing.T) {
@@ -453,6 +503,10 @@ func TestRedacted(t *testing.T) {
 	require.Equal(t, "warn", r["LOG_LEVEL"])
 	require.Equal(t, "10s", r["STATUS_INTERVAL"])
 	require.Equal(t, "50000000", r["LEECH_SPLIT_SIZE"])
+	require.Equal(t, "@daily", r["CLEANUP_SCHEDULE"])
+	require.Equal(t, "168h0m0s", r["TASK_RETENTION"])
+	require.Equal(t, "3", r["MAX_CONCURRENT_DOWNLOADS"])
+	require.Equal(t, "0", r["MIN_FREE_DISK"])
 	for k, v := range r {
 		require.NotContains(t, v, testToken, k)
 		require.NotContains(t, v, "pa55word", k)

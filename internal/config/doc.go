@@ -12,6 +12,14 @@
 // is decoded strictly and checked, including the rules that span variables (a 2000 MiB split size
 // needs a local Bot API server, retry delays must be ordered, and so on).
 //
+// The limits of a public bot (MAX_CONCURRENT_DOWNLOADS, MAX_CONCURRENT_UPLOADS, MAX_TASK_SIZE,
+// USER_TASK_LIMIT, USER_RATE_LIMIT, MIN_FREE_DISK) read 0 as "no limit" or "off". The maintenance
+// settings are CLEANUP_SCHEDULE, TASK_RETENTION and HEALTH_INTERVAL. CLEANUP_SCHEDULE is checked
+// with github.com/robfig/cron/v3's standard parser, the cron-expression parser the Go ecosystem
+// standardised on, so that the value Load accepts is exactly the one the cron actor schedules:
+// five fields, an optional CRON_TZ= prefix, or a descriptor such as @daily or @every 6h. A spec
+// that never fires, or an @every shorter than a minute, is refused.
+//
 // [Variables] is the table of every variable with its default and meaning, kept as constant data
 // so that the README and the bot's help are generated from one list; a test checks that Load
 // reads exactly these variables, and [MarkdownTable] renders it for the README. [ParseSize] is

@@ -102,7 +102,7 @@ func freeAddr(t testing.TB) string {
 func Start(t testing.TB, binary string, tg *tgfake.Server, env ...string) *Bot {
 	t.Helper()
 	root := t.TempDir()
-	b := &Bot{t: t, log: &syncBuffer{}, exited: make(chan error, 1), HTTP: freeAddr(t), TG: tg,
+	b := &Bot{t: t, log: &syncBuffer{}, HTTP: freeAddr(t), TG: tg,
 		Download: filepath.Join(root, "downloads"), State: filepath.Join(root, "data"), Mirror: filepath.Join(root, "mirror")}
 	b.Cmd = exec.Command(binary)
 	b.Cmd.Dir = root
@@ -124,12 +124,47 @@ func Start(t testing.TB, binary string, tg *tgfake.Server, env ...string) *Bot {
 		"RETRY_INITIAL_DELAY=200ms",
 		"LOG_LEVEL=debug",
 	}, env...)
-	b.Cmd.Stdout, b.Cmd.Stderr = b.log, b.log
-	require.NoError(t, b.Cmd.Start())
-	go func() { b.exited <- b.Cmd.Wait() }()
+	b.launch()
 	t.Cleanup(func() { b.Stop() })
-	b.waitHealthy()
 	return b
+}
+
+func (b *Bot) launch() {
+	b.t.Helper()
+	b.Cmd.Stdout, b.Cmd.Stderr = b.log, b.log
+	require.NoError(b.t, b.Cmd.Start())
+	exited := make(chan error, 1)
+	b.exited = exited
+	cmd := b.Cmd
+	go func() { exited <- cmd.Wait() }()
+	b.stopped = false
+	b.waitHealthy()
+}
+
+// Kill ends the bot with SIGKILL, as a crash or power loss would.
+func (b *Bot) Kill() {
+	b.t.Helper()
+	if b.stopped {
+		return
+	}
+	b.stopped = true
+	require.NoError(b.t, b.Cmd.Process.Kill())
+	select {
+	case <-b.exited:
+	case <-time.After(10 * time.Second):
+		b.t.Fatal("the killed bot did not exit")
+	}
+}
+
+// Restart starts the bot again on the same folders and settings, after a
+// Stop or a Kill.
+func (b *Bot) Restart() {
+	b.t.Helper()
+	require.True(b.t, b.stopped, "restart a stopped bot")
+	old := b.Cmd
+	b.Cmd = exec.Command(old.Path)
+	b.Cmd.Dir, b.Cmd.Env = old.Dir, old.Env
+	b.launch()
 }
 
 func (b *Bot) waitHealthy() {
