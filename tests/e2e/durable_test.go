@@ -216,3 +216,45 @@ func TestDiskFullFailsCleanly(t *testing.T) {
 	waitMessage(t, tg, userID, "✅", 30*time.Second)
 	require.Equal(t, o.SHA256("/fits.bin"), fileSHA256(t, filepath.Join(bot.Mirror, "fits.bin")))
 }
+
+// MIN_FREE_DISK: a file that can never fit above the floor fails with a
+// clear message; one that fits goes through.
+func TestFreeDiskFloor(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir := filepath.Join(t.TempDir(), "floor")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+
+	tg := tgfake.New(t, tgfake.Options{})
+	startBot(t, tg, "DOWNLOAD_DIR="+filepath.Join(dir, "dl"), "MIN_FREE_DISK=6MiB")
+
+	big := tg.PushDocument(userID, userID, "big.bin", make([]byte, 3<<20), "")
+	tg.PushText(userID, userID, "/leech", tgfake.ReplyTo(big.MessageID))
+	failed := waitMessage(t, tg, userID, "❌", 30*time.Second)
+	require.Contains(t, failed.Text, "can never fit")
+
+	small := tg.PushDocument(userID, userID, "small.bin", make([]byte, 512<<10), "")
+	tg.PushText(userID, userID, "/leech", tgfake.ReplyTo(small.MessageID))
+	waitMessage(t, tg, userID, "✅", 30*time.Second)
+	require.Len(t, tg.Documents(userID), 1)
+}
+
+// A 5xx on a document upload restarts the upload stage (a supervised retry)
+// and the part arrives once.
+func TestUploadServerErrorIsRetried(t *testing.T) {
+	tg := tgfake.New(t, tgfake.Options{})
+	o := origin.New(t, origin.File{Path: "/doc.bin", Size: 200_000, Seed: 8})
+	bot := startBot(t, tg)
+
+	tg.FailNext("sendDocument", 1, 502, "Bad Gateway", 0)
+	tg.PushText(userID, userID, "/leech "+o.URL("/doc.bin"))
+	waitMessage(t, tg, userID, "✅", 60*time.Second)
+	require.Len(t, tg.Documents(userID), 1)
+	require.Len(t, tg.Calls("sendDocument"), 2)
+	require.Contains(t, bot.Log(), "restarting stage")
+}
