@@ -41,6 +41,7 @@ type entry struct {
 type taskSaved struct {
 	spec messages.TaskSpec
 	err  error
+	dup  string // id of an existing task started by the same command message
 }
 
 type tasksLoaded struct {
@@ -94,6 +95,12 @@ func (s *Session) Receive(ctx actor.Context) {
 		s.startTask(ctx, m.Spec)
 	case *taskSaved:
 		s.saving--
+		if m.dup != "" {
+			// Telegram delivers an update again when the node died before
+			// confirming it: the command already has its task.
+			s.log.Info("ignoring a repeated command", slog.String("task_id", m.dup))
+			return
+		}
 		if m.err != nil {
 			s.log.Error("saving a new task", slog.Any("err", m.err))
 			ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: m.spec.ChatID, ReplyTo: m.spec.ReplyTo,
@@ -173,8 +180,30 @@ func (s *Session) startTask(ctx actor.Context, spec messages.TaskSpec) {
 	go func() {
 		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		if spec.ReplyTo != 0 {
+			existing, err := st.Tasks(c, store.Filter{UserID: spec.UserID})
+			if err != nil {
+				root.Send(self, &taskSaved{spec: spec, err: err})
+				return
+			}
+			if id := duplicateOf(existing, spec.ChatID, spec.ReplyTo); id != "" {
+				root.Send(self, &taskSaved{spec: spec, dup: id})
+				return
+			}
+		}
 		root.Send(self, &taskSaved{spec: spec, err: st.PutTask(c, rec)})
 	}()
+}
+
+// duplicateOf returns the id of the task started by the command message
+// (chat, msg), if there is one.
+func duplicateOf(tasks []store.Task, chat int64, msg int) string {
+	for _, t := range tasks {
+		if t.Spec.ChatID == chat && t.Spec.ReplyTo == msg {
+			return t.Spec.ID
+		}
+	}
+	return ""
 }
 
 func (s *Session) spawn(ctx actor.Context, r task.Run) {
