@@ -1,5 +1,7 @@
 package messages
 
+import "time"
+
 // StartTask asks a user's session to accept and run a new task. The session
 // assigns Spec.ID, checks limits and spawns the task.
 type StartTask struct {
@@ -35,12 +37,33 @@ type TaskEnded struct {
 
 // TaskStageChanged is published on the actor system's event stream by a task
 // each time it moves to another stage; node-level observers (statistics,
-// metrics) count from it. From is zero for a new task.
+// metrics) count from it. From is zero for a new task. Entered is when the
+// task entered From; Engine is the engine of the stage left.
 type TaskStageChanged struct {
-	TaskID string
-	Kind   Kind
-	From   Stage
-	To     Stage
+	TaskID  string
+	UserID  int64
+	Kind    Kind
+	From    Stage
+	To      Stage
+	Engine  string
+	Entered time.Time
+}
+
+// Transferred is published on the event stream when a stage has moved a
+// result: a finished download (Direction "download", Via the engine) or a
+// finished delivery (Direction "upload", Via the destination).
+type Transferred struct {
+	Direction string
+	Via       string
+	Bytes     int64
+}
+
+// TaskSnapshotted is published on the event stream with every snapshot a
+// task pushes to its board, so node-level views (the status API, speed
+// gauges) see what the users see.
+type TaskSnapshotted struct {
+	ChatID int64
+	Task   TaskSnapshot
 }
 
 // ResumeTasks asks a session to reload its user's unfinished tasks from the

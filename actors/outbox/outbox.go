@@ -38,6 +38,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// Observe, if set, is told about every finished call (metrics).
 	Observe func(method string, err error, waited time.Duration)
+	// OnQueue, if set, is told the number of waiting calls after each change.
+	OnQueue func(n int)
 }
 
 const textRetries = 3
@@ -270,6 +272,13 @@ func (b *Outbox) pump(ctx actor.Context) {
 		l.queue = l.queue[1:]
 		l.busy = true
 		b.start(ctx, o)
+	}
+	if b.o.OnQueue != nil {
+		n := 0
+		for _, l := range b.lanes {
+			n += len(l.queue)
+		}
+		b.o.OnQueue(n)
 	}
 	if now.Sub(b.forget) > time.Minute {
 		b.limiter.Forget(now)

@@ -31,6 +31,9 @@ type Options struct {
 	UserTaskLimit int
 	Task          task.Options
 	Logger        *slog.Logger
+	// OnActive, if set, is told +1 when a session activates on this node and
+	// -1 when it stops (metrics).
+	OnActive func(delta int)
 }
 
 type entry struct {
@@ -91,6 +94,13 @@ func (s *Session) Receive(ctx actor.Context) {
 		}
 		s.userID = id
 		s.log = s.o.Logger.With(slog.Int64("user_id", id))
+		if s.o.OnActive != nil {
+			s.o.OnActive(1)
+		}
+	case *actor.Stopped:
+		if s.o.OnActive != nil && s.userID != 0 {
+			s.o.OnActive(-1)
+		}
 	case *messages.StartTask:
 		s.startTask(ctx, m.Spec)
 	case *taskSaved:

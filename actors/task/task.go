@@ -84,6 +84,7 @@ type Task struct {
 	reported bool
 	self     *actor.PID
 	root     *actor.RootContext
+	entered  time.Time // when the current stage began
 }
 
 var (
@@ -172,10 +173,7 @@ func (t *Task) Receive(ctx actor.Context) {
 			return
 		}
 		t.snap.Done, t.snap.Total, t.snap.Speed = 0, t.result.Size, 0
-		t.snap.Engine = "telegram"
-		if t.spec.Kind == messages.Mirror {
-			t.snap.Engine = "dir"
-		}
+		t.snap.Engine = t.engineOf(messages.StageUploading)
 		t.moveTo(ctx, messages.StageUploading, func(ctx actor.Context) {
 			t.spawn(ctx, upload.Props(t.o.Upload, upload.Job{Spec: t.spec, Result: *t.result}))
 		})
@@ -207,6 +205,7 @@ func (t *Task) Receive(ctx actor.Context) {
 		res := *m
 		t.result = &res
 		t.snap.Name = m.Name
+		ctx.ActorSystem().EventStream.Publish(&messages.Transferred{Direction: "download", Via: t.spec.Source.Engine(), Bytes: m.Size})
 		t.persist(func(r *store.Task) { r.Download = &res; r.Stage = messages.StageUploading }, func(ctx actor.Context, _ error) {
 			t.acquire(ctx, messages.SlotUpload)
 		})
@@ -234,6 +233,8 @@ func (t *Task) Receive(ctx actor.Context) {
 			return
 		}
 		t.where, t.size = m.Where, m.Size
+		ctx.ActorSystem().EventStream.Publish(&messages.Transferred{Direction: "upload",
+			Via: t.engineOf(messages.StageUploading), Bytes: m.Size})
 		t.finish(ctx, messages.StageDone, "")
 	case *messages.StageRetrying:
 		t.snap.Attempt = m.Attempt
@@ -287,7 +288,8 @@ func (t *Task) start(ctx actor.Context) {
 	t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
 		Engine: t.spec.Source.Engine(), Started: t.started, Node: t.o.Node, Stage: messages.StageQueued}
 	t.stage = messages.StageQueued
-	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, To: messages.StageQueued})
+	t.entered = t.started
+	t.publishStage(ctx, 0, messages.StageQueued)
 	t.log.Info("task started", slog.String("kind", t.spec.Kind.String()), slog.String("engine", t.snap.Engine),
 		slog.Bool("resumed", t.run.Resumed))
 	if !t.run.Resumed {
@@ -366,6 +368,27 @@ func (t *Task) spawn(ctx actor.Context, p *actor.Props) {
 	t.child = pid
 }
 
+// publishStage tells node-level observers (statistics, metrics) about a
+// stage change; the engine is that of the stage left.
+func (t *Task) publishStage(ctx actor.Context, from, to messages.Stage) {
+	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, UserID: t.spec.UserID,
+		Kind: t.spec.Kind, From: from, To: to, Engine: t.engineOf(from), Entered: t.entered})
+	t.entered = time.Now()
+}
+
+func (t *Task) engineOf(s messages.Stage) string {
+	switch s {
+	case messages.StageDownloading:
+		return t.spec.Source.Engine()
+	case messages.StageUploading:
+		if t.spec.Kind == messages.Mirror {
+			return "dir"
+		}
+		return "telegram"
+	}
+	return ""
+}
+
 // moveTo writes the new stage to the store, then announces it and runs then.
 func (t *Task) moveTo(ctx actor.Context, s messages.Stage, then func(actor.Context)) {
 	from := t.stage
@@ -374,8 +397,8 @@ func (t *Task) moveTo(ctx actor.Context, s messages.Stage, then func(actor.Conte
 		if t.end != 0 {
 			return
 		}
+		t.publishStage(ctx, from, s)
 		t.snap.Stage = s
-		ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, From: from, To: s})
 		t.push(ctx)
 		if then != nil {
 			then(ctx)
@@ -387,6 +410,7 @@ func (t *Task) push(ctx actor.Context) {
 	t.pushed = time.Now()
 	grains.Send(ctx, messages.ChatKind, strconv.FormatInt(t.spec.ChatID, 10),
 		&messages.TaskUpdated{ChatID: t.spec.ChatID, Task: t.snap})
+	ctx.ActorSystem().EventStream.Publish(&messages.TaskSnapshotted{ChatID: t.spec.ChatID, Task: t.snap})
 }
 
 // finish ends the task: stages are stopped first, the directory removed once
@@ -423,8 +447,11 @@ func (t *Task) report(ctx actor.Context) {
 	})
 	grains.Send(ctx, messages.ChatKind, strconv.FormatInt(t.spec.ChatID, 10),
 		&messages.TaskRemoved{ChatID: t.spec.ChatID, TaskID: t.spec.ID})
-	ctx.ActorSystem().EventStream.Publish(&messages.TaskStageChanged{TaskID: t.spec.ID, Kind: t.spec.Kind, From: t.stage, To: t.end})
+	t.publishStage(ctx, t.stage, t.end)
 	t.stage = t.end
+	final := t.snap
+	final.Stage, final.Speed = t.end, 0
+	ctx.ActorSystem().EventStream.Publish(&messages.TaskSnapshotted{ChatID: t.spec.ChatID, Task: final})
 	t.log.Info("task ended", slog.String("result", t.end.String()), slog.Duration("took", time.Since(t.started)))
 	// The session stops the task when it has this report: a task that
 	// stopped itself could be seen terminated before its report arrives.

@@ -92,22 +92,28 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 
-	st, err := store.OpenBolt(cfg.StateDir)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := monitoring.NewMetrics(reg, version)
+	if err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
+
+	bolt, err := store.OpenBolt(cfg.StateDir)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer bolt.Close()
+	st := metrics.InstrumentStore(bolt)
 	authorized, err := st.AuthorizedChats(context.Background())
 	if err != nil {
 		return err
 	}
 	authorized = append(authorized, cfg.AuthorizedChats...)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
 	tg, err := tgapi.New(tgapi.Options{Token: cfg.BotToken, APIURL: cfg.TelegramAPIURL, Local: cfg.TelegramLocal,
-		Logger: log.With(slog.String("component", "tgapi"))})
+		Transport: metrics.InstrumentTransport(tgapi.DefaultTransport()),
+		Logger:    log.With(slog.String("component", "tgapi"))})
 	if err != nil {
 		return fmt.Errorf("creating the telegram client: %w", err)
 	}
@@ -119,15 +125,23 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Logger:      log.With(slog.String("component", "httpdl")),
 	})
 
+	// protoactor's own OTel metrics stay off (no MetricsProvider): left on
+	// without a global provider they leak per spawned actor; the node's
+	// metrics come from its own hooks instead.
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logging.AtLeast(log.With(slog.String("lib", "protoactor")), slog.LevelWarn)
 	}))
+	metricsSub := metrics.Subscribe(sys)
+	defer sys.EventStream.Unsubscribe(metricsSub)
+	tasks, tasksSub := monitoring.NewTaskView(sys)
+	defer sys.EventStream.Unsubscribe(tasksSub)
 	policy := supervision.Policy{MaxAttempts: cfg.RetryMaxAttempts, InitialDelay: cfg.RetryInitialDelay,
 		MaxDelay: cfg.RetryMaxDelay, MaxElapsed: cfg.RetryMaxElapsed}
 	taskOpts := task.Options{
-		Node:   cfg.NodeName,
-		Store:  st,
-		Policy: policy,
+		Node:    cfg.NodeName,
+		Store:   st,
+		Policy:  policy,
+		Observe: metrics.ObserveDecision,
 		Download: download.Options{Logger: log, MaxSize: cfg.MaxTaskSize, Engines: map[string]download.Engine{
 			"http":     &download.HTTP{Guard: guard, Downloader: dl},
 			"telegram": &download.Telegram{Client: tg},
@@ -137,7 +151,8 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	}
 	kinds := []*pacluster.Kind{
 		session.Kind(session.Options{DownloadDir: cfg.DownloadDir, Node: cfg.NodeName, Store: st,
-			UserTaskLimit: cfg.UserTaskLimit, Task: taskOpts, Logger: log}),
+			UserTaskLimit: cfg.UserTaskLimit, Task: taskOpts, Logger: log,
+			OnActive: func(d int) { metrics.Sessions.Add(float64(d)) }}),
 		chat.Kind(chat.Options{Interval: cfg.StatusInterval, Logger: log}),
 	}
 	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
@@ -163,18 +178,26 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		name  string
 		props *actor.Props
 	}{
-		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox"))})},
+		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox")),
+			OnQueue: func(n int) { metrics.OutboxQueue.Set(float64(n)) },
+			Observe: func(_ string, err error, _ time.Duration) {
+				if wait, ok := tgapi.RetryAfter(err); ok {
+					metrics.ObserveFloodWait(wait)
+				}
+			}})},
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
 			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
 			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
-			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err }})},
+			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err },
+			OnSample: func(s sysstat.Stats) { metrics.DiskFree.Set(float64(s.DiskFree)) }})},
 		{messages.GrainsName, grains.Props(c, log)},
 		{messages.SlotsName, slots.Props(slots.Options{MaxDownloads: cfg.MaxConcurrentDownloads,
 			MaxUploads: cfg.MaxConcurrentUploads, MinFreeDisk: cfg.MinFreeDisk, Dir: cfg.DownloadDir,
 			Logger: log.With(slog.String("actor", "slots"))})},
 		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
 			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
-			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Logger: log.With(slog.String("actor", "gateway"))})},
+			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Observe: metrics.ObserveCommand,
+			Logger: log.With(slog.String("actor", "gateway"))})},
 	} {
 		pid, err := spawn(a.props, a.name)
 		if err != nil {
@@ -198,6 +221,10 @@ func run(cfg *config.Config, log *slog.Logger) error {
 				return err
 			})},
 		}})
+	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks,
+		Cluster: monitoring.LocalCluster{Sys: sys, Name: cfg.NodeName},
+		Engines: []string{"http", "telegram"}, Destinations: []string{"telegram", "dir"}}
+	api.Register(mux)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)

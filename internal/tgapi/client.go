@@ -89,7 +89,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{token: o.Token, apiURL: apiURL, local: o.Local, log: log}
 	t := o.Transport
 	if t == nil {
-		t = newTransport()
+		t = DefaultTransport()
 		c.owned = true
 	}
 	// No Timeout: it would cap uploads, which may take many minutes.
@@ -109,11 +109,11 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// newTransport returns the default transport: the standard dialer and proxy
+// DefaultTransport returns the default transport: the standard dialer and proxy
 // settings, more idle connections per host (polling, messages and uploads
 // run side by side) and HTTP/1.1, so that each upload has its own
 // connection instead of sharing one HTTP/2 flow-control window.
-func newTransport() *http.Transport {
+func DefaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ForceAttemptHTTP2 = false
 	t.MaxIdleConnsPerHost = 16

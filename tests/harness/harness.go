@@ -124,6 +124,13 @@ func Start(t testing.TB, binary string, tg *tgfake.Server, env ...string) *Bot {
 		"RETRY_INITIAL_DELAY=200ms",
 		"LOG_LEVEL=debug",
 	}, env...)
+	// A test may move the HTTP endpoints (say, to 0.0.0.0:PORT to test the
+	// access rule): connect to what the bot will listen on.
+	for _, kv := range env {
+		if addr, ok := strings.CutPrefix(kv, "HTTP_ADDR="); ok {
+			b.HTTP = strings.Replace(addr, "0.0.0.0", "127.0.0.1", 1)
+		}
+	}
 	b.launch()
 	t.Cleanup(func() { b.Stop() })
 	return b
