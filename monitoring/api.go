@@ -12,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/eventstream"
 
 	"github.com/mirrorleech/mirrorleech/messages"
+	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 )
 
 // Member is one node of the cluster as the status API shows it.
@@ -218,4 +219,17 @@ type LocalCluster struct {
 // Members implements ClusterView.
 func (l LocalCluster) Members() []Member {
 	return []Member{{ID: l.Sys.ID, Name: l.Name, Address: l.Sys.Address()}}
+}
+
+// TreePeers adapts a ClusterView to the actor tree's member list.
+type TreePeers struct{ View ClusterView }
+
+// Members implements actortree.ClusterPeers.
+func (p TreePeers) Members() []actortree.Member {
+	ms := p.View.Members()
+	out := make([]actortree.Member, len(ms))
+	for i, m := range ms {
+		out[i] = actortree.Member{ID: m.ID, Name: m.Name, Address: m.Address, API: m.API}
+	}
+	return out
 }

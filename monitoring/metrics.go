@@ -16,6 +16,7 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/messages"
+	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
 
@@ -237,6 +238,21 @@ func (m *Metrics) snapshot(e *messages.TaskSnapshotted) {
 	}
 	m.Speed.WithLabelValues("download").Set(down)
 	m.Speed.WithLabelValues("upload").Set(up)
+}
+
+// ObserveActor counts an actor lifecycle event reported by the actor-tree
+// registry (kinds are Go package names: bounded).
+func (m *Metrics) ObserveActor(kind string, e actortree.Event) {
+	switch e {
+	case actortree.Spawned:
+		m.ActorsSpawned.WithLabelValues(kind).Inc()
+		m.Actors.WithLabelValues(kind).Inc()
+	case actortree.Restarted:
+		m.ActorsRestarted.WithLabelValues(kind).Inc()
+	case actortree.Stopped:
+		m.ActorsStopped.WithLabelValues(kind).Inc()
+		m.Actors.WithLabelValues(kind).Dec()
+	}
 }
 
 // ObserveDecision counts a supervision decision.

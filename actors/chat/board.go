@@ -264,3 +264,8 @@ func toBoard(t messages.TaskSnapshot) board.Task {
 		Note:     t.Note,
 	}
 }
+
+// Describe reports the board for the actor tree.
+func (b *Board) Describe() map[string]any {
+	return map[string]any{"chat_id": b.chatID, "tasks": len(b.tasks), "message_id": b.msgID, "page": b.page}
+}

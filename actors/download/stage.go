@@ -155,3 +155,9 @@ func (s *Stage) halt() {
 	}
 	s.cancel, s.done = nil, nil
 }
+
+// Describe reports the stage for the actor tree.
+func (s *Stage) Describe() map[string]any {
+	return map[string]any{"task_id": s.job.Spec.ID, "stage": "download", "engine": s.job.Spec.Source.Engine(),
+		"running": s.cancel != nil, "speed": s.meter.Rate()}
+}

@@ -495,3 +495,8 @@ func (g *Gateway) onCallback(ctx actor.Context, c *tgapi.Callback) {
 	}
 	g.o.Observe("button", "ok")
 }
+
+// Describe reports the gateway for the actor tree.
+func (g *Gateway) Describe() map[string]any {
+	return map[string]any{"bot": g.username, "polling": g.cancel != nil, "authorized": len(g.authorized)}
+}

@@ -419,3 +419,12 @@ func (b *Outbox) reply(ctx actor.Context, o *op, msgID int, err error) {
 		ctx.Send(o.replyTo, &messages.DocumentSent{RequestID: m.RequestID, MessageID: msgID})
 	}
 }
+
+// Describe reports the outbox for the actor tree.
+func (b *Outbox) Describe() map[string]any {
+	queued := 0
+	for _, l := range b.lanes {
+		queued += len(l.queue)
+	}
+	return map[string]any{"queued": queued, "text_calls": b.texts, "uploads": b.docs, "lanes": len(b.lanes)}
+}

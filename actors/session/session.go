@@ -325,3 +325,8 @@ func ResumeAll(ctx context.Context, st store.TaskStore, sender actor.SenderConte
 	}
 	return len(users), nil
 }
+
+// Describe reports the session for the actor tree.
+func (s *Session) Describe() map[string]any {
+	return map[string]any{"user_id": s.userID, "tasks": len(s.tasks), "saving": s.saving}
+}

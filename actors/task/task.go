@@ -492,3 +492,13 @@ func sourceName(s messages.Source) string {
 	}
 	return "download"
 }
+
+// Describe reports the task for the actor tree.
+func (t *Task) Describe() map[string]any {
+	d := map[string]any{"task_id": t.spec.ID, "kind": t.spec.Kind.String(), "stage": t.stage.String(),
+		"name": t.snap.Name, "done": t.snap.Done, "total": t.snap.Total, "attempt": t.snap.Attempt}
+	if t.snap.QueuePos > 0 {
+		d["queue_position"] = t.snap.QueuePos
+	}
+	return d
+}

@@ -311,3 +311,14 @@ func SplitParts(path, name string, split int64) ([]Part, error) {
 	}
 	return parts, nil
 }
+
+// Describe reports the stage for the actor tree.
+func (s *Stage) Describe() map[string]any {
+	d := map[string]any{"task_id": s.job.Spec.ID, "stage": "upload", "kind": s.job.Spec.Kind.String(),
+		"sent": s.sent, "total": s.total, "speed": s.meter.Rate()}
+	if len(s.parts) > 0 {
+		d["parts"] = len(s.parts)
+		d["parts_done"] = len(s.done)
+	}
+	return d
+}

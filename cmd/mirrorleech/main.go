@@ -45,6 +45,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/monitoring"
+	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
 
@@ -131,6 +132,10 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return logging.AtLeast(log.With(slog.String("lib", "protoactor")), slog.LevelWarn)
 	}))
+	// The actor tree registry sees every spawn (top-level actors, grains and
+	// their children), so it must be installed before anything is spawned.
+	tree := actortree.New(actortree.Options{Node: cfg.NodeName, Logger: log, Observe: metrics.ObserveActor})
+	sys.Root.WithSpawnMiddleware(tree.SpawnMiddleware())
 	metricsSub := metrics.Subscribe(sys)
 	defer sys.EventStream.Unsubscribe(metricsSub)
 	tasks, tasksSub := monitoring.NewTaskView(sys)
@@ -221,10 +226,12 @@ func run(cfg *config.Config, log *slog.Logger) error {
 				return err
 			})},
 		}})
-	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks,
-		Cluster: monitoring.LocalCluster{Sys: sys, Name: cfg.NodeName},
+	members := monitoring.LocalCluster{Sys: sys, Name: cfg.NodeName}
+	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks, Cluster: members,
 		Engines: []string{"http", "telegram"}, Destinations: []string{"telegram", "dir"}}
 	api.Register(mux)
+	mux.HandleOperator(actortree.Path, actortree.Handler(tree, sys, cfg.NodeName, monitoring.TreePeers{View: members},
+		actortree.WithLogger(log)))
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)

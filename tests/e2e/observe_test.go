@@ -126,6 +126,10 @@ func TestSupervisedRestartsAreCounted(t *testing.T) {
 		"two restarts for three attempts, each counted once")
 	require.Equal(t, 1.0, value(f, "mirrorleech_supervision_decisions_total", map[string]string{"class": "transient", "decision": "stop"}))
 	require.Equal(t, 1.0, value(f, "mirrorleech_tasks_finished_total", map[string]string{"kind": "mirror", "result": "failed"}))
+	require.Equal(t, 2.0, value(f, "mirrorleech_actors_restarted_total", map[string]string{"kind": "download"}),
+		"the download stage was restarted twice, each restart counted once")
+	require.Equal(t, 1.0, value(f, "mirrorleech_actors_spawned_total", map[string]string{"kind": "download"}),
+		"a restart is not a spawn")
 }
 
 func getJSON(t *testing.T, url, token string) (int, map[string]any) {
@@ -192,4 +196,73 @@ func TestStatusAPIAndAccess(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "cluster", cl["scope"])
 	require.True(t, strings.Contains(fmt.Sprint(cl["nodes"]), "api.bin"))
+}
+
+// During a running task the actor tree shows session → task → download, and
+// the metrics count the actors by kind.
+func TestActorTreeShowsTheRunningTask(t *testing.T) {
+	tg := tgfake.New(t, tgfake.Options{})
+	o := origin.New(t, origin.File{Path: "/tree.bin", Size: 20 * mib, Seed: 6, RateLimit: 256 << 10})
+	bot := startBot(t, tg)
+
+	tg.PushText(userID, userID, "/mirror "+o.URL("/tree.bin"))
+	type actorJSON struct {
+		ID       string         `json:"id"`
+		Kind     string         `json:"kind"`
+		Parent   string         `json:"parent"`
+		Children []string       `json:"children"`
+		State    map[string]any `json:"state"`
+		Stuck    bool           `json:"stuck"`
+	}
+	var actors map[string]actorJSON
+	var dl actorJSON
+	waitFor(t, 20*time.Second, "a download stage in the actor tree", func() bool {
+		resp, err := http.Get("http://" + bot.HTTP + "/debug/actors")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var tree struct {
+			Actors []actorJSON `json:"actors"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&tree) != nil {
+			return false
+		}
+		actors = map[string]actorJSON{}
+		for _, a := range tree.Actors {
+			actors[a.ID] = a
+			if a.Kind == "download" {
+				dl = a
+			}
+		}
+		return dl.ID != ""
+	})
+	task := actors[dl.Parent]
+	require.Equal(t, "task", task.Kind)
+	require.Contains(t, task.Children, dl.ID)
+	require.Equal(t, "downloading", task.State["stage"])
+	session := actors[task.Parent]
+	require.Equal(t, "session", session.Kind)
+	require.Equal(t, float64(userID), session.State["user_id"])
+	require.Equal(t, task.State["task_id"], dl.State["task_id"])
+	for _, top := range []string{"outbox", "gateway", "cron", "slots", "grains"} {
+		_, ok := actors[top]
+		require.True(t, ok, "top-level actor %s in the tree", top)
+	}
+
+	f := scrape(t, bot)
+	require.Equal(t, 1.0, value(f, "mirrorleech_actors", map[string]string{"kind": "download"}))
+	require.Equal(t, 1.0, value(f, "mirrorleech_actors", map[string]string{"kind": "session"}))
+	require.GreaterOrEqual(t, value(f, "mirrorleech_actors_spawned_total", map[string]string{"kind": "task"}), 1.0)
+
+	// The HTML view is served to browsers.
+	req, err := http.NewRequest(http.MethodGet, "http://"+bot.HTTP+"/debug/actors", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+	require.Contains(t, string(b), "<html")
 }
