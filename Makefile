@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Tests may take a while on 2 cores; the whole suite stays well inside this.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build run test vet fmt-check unit e2e bench clean
+.PHONY: help build run test test-deps vet fmt-check unit e2e bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,7 +17,14 @@ build: ## build a static binary into bin/mirrorleech
 run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 	$(GO) run ./cmd/mirrorleech
 
-test: vet fmt-check ## vet, gofmt check, then every test (race detector on, the e2e bot binary too)
+test-deps: ## install what some tests need (promtool, chromium) from Debian when missing
+	@if command -v promtool >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo ">> installing prometheus (promtool) and chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus chromium >/dev/null; \
+	else echo ">> promtool or chromium missing and cannot install: their tests skip with a reason"; fi
+
+test: vet fmt-check test-deps ## vet, gofmt check, then every test (race detector on, the e2e bot binary too)
 	@echo ">> go test -race ./..."
 	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 

@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +267,29 @@ func TestActorTreeShowsTheRunningTask(t *testing.T) {
 	resp.Body.Close()
 	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
 	require.Contains(t, string(b), "<html")
+}
+
+// The HTML view of the real node renders the running task's tree in a
+// headless browser.
+func TestActorTreeHTMLInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (make test-deps installs it)")
+	}
+	tg := tgfake.New(t, tgfake.Options{})
+	o := origin.New(t, origin.File{Path: "/html.bin", Size: 20 * mib, Seed: 7, RateLimit: 256 << 10})
+	bot := startBot(t, tg)
+	tg.PushText(userID, userID, "/mirror "+o.URL("/html.bin"))
+	waitFor(t, 20*time.Second, "the download to start", func() bool { return o.BytesServed() > 0 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom",
+		"http://"+bot.HTTP+"/debug/actors").Output()
+	require.NoError(t, err)
+	dom := string(out)
+	for _, kind := range []string{"session", "task", "download"} {
+		require.Contains(t, dom, `data-kind="`+kind+`"`, "the %s actor is rendered", kind)
+	}
 }
