@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 	"github.com/mirrorleech/mirrorleech/tests/harness"
 	"github.com/mirrorleech/mirrorleech/tests/origin"
 	"github.com/mirrorleech/mirrorleech/tests/tgfake"
@@ -208,29 +209,19 @@ func TestActorTreeShowsTheRunningTask(t *testing.T) {
 	bot := startBot(t, tg)
 
 	tg.PushText(userID, userID, "/mirror "+o.URL("/tree.bin"))
-	type actorJSON struct {
-		ID       string         `json:"id"`
-		Kind     string         `json:"kind"`
-		Parent   string         `json:"parent"`
-		Children []string       `json:"children"`
-		State    map[string]any `json:"state"`
-		Stuck    bool           `json:"stuck"`
-	}
-	var actors map[string]actorJSON
-	var dl actorJSON
+	var actors map[string]actortree.Actor
+	var dl actortree.Actor
 	waitFor(t, 20*time.Second, "a download stage in the actor tree", func() bool {
 		resp, err := http.Get("http://" + bot.HTTP + "/debug/actors")
 		if err != nil {
 			return false
 		}
 		defer resp.Body.Close()
-		var tree struct {
-			Actors []actorJSON `json:"actors"`
-		}
+		var tree actortree.Tree
 		if json.NewDecoder(resp.Body).Decode(&tree) != nil {
 			return false
 		}
-		actors = map[string]actorJSON{}
+		actors = map[string]actortree.Actor{}
 		for _, a := range tree.Actors {
 			actors[a.ID] = a
 			if a.Kind == "download" {
