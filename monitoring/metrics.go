@@ -131,6 +131,35 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 	for _, d := range []string{"download", "upload"} {
 		m.Speed.WithLabelValues(d)
 	}
+	// Every bounded series exists from the start, at zero, so rates and
+	// alerts work before the first event and a scrape shows the whole set.
+	for _, k := range []string{messages.Mirror.String(), messages.Leech.String()} {
+		m.TasksStarted.WithLabelValues(k)
+		for _, r := range []messages.Stage{messages.StageDone, messages.StageFailed, messages.StageCancelled} {
+			m.TasksFinished.WithLabelValues(k, r.String())
+		}
+	}
+	for _, e := range []string{"http", "telegram"} {
+		m.StageDuration.WithLabelValues("download", e)
+		m.Downloaded.WithLabelValues(e)
+	}
+	for _, d := range []string{"telegram", "dir"} {
+		m.StageDuration.WithLabelValues("upload", d)
+		m.Uploaded.WithLabelValues(d)
+	}
+	for _, c := range []supervision.Class{supervision.Transient, supervision.RateLimited, supervision.Permanent, supervision.Cancelled} {
+		for _, d := range []string{"restart", "stop"} {
+			m.Decisions.WithLabelValues(c.String(), d)
+		}
+	}
+	for _, k := range []string{"gateway", "outbox", "cron", "slots", "grains", "session", "chat", "task", "download", "upload"} {
+		m.ActorsRestarted.WithLabelValues(k)
+		m.ActorsStopped.WithLabelValues(k)
+	}
+	for _, op := range []string{"authorized_chats", "set_authorized", "ping", "put_task", "get_task", "update_task",
+		"tasks", "delete_tasks"} {
+		m.StoreErrors.WithLabelValues(op)
+	}
 	return m, nil
 }
 

@@ -14,15 +14,27 @@ import (
 // written with one pwrite per buffer; advance is called with each written
 // count after the write returned, so that whoever reads the counters never
 // claims bytes that are not in the file. Whatever arrived before an error is
-// still written. It returns the bytes written.
+// still written. Every writebackEvery bytes, and at the end, the written
+// range is handed to startWriteback, so that the disk works while the
+// network does and the next datasync finds little left to write. It returns
+// the bytes written.
 func (d *Downloader) copyBody(a *attempt, body io.Reader, f *os.File, off, limit int64, advance func(int64)) (int64, error) {
 	bp := d.bufs.Get().(*[]byte)
 	defer d.bufs.Put(bp)
 	buf := *bp
 
-	var written int64
+	var written, kicked int64
 	filled := 0
 	lastFlush := time.Now()
+	// kick starts writeback of the bytes written since the last kick. Its
+	// error is ignored: it is a hint, and datasync reports real failures.
+	kick := func() {
+		if written > kicked {
+			_ = startWriteback(f, off+kicked, written-kicked)
+			kicked = written
+		}
+	}
+	defer kick()
 	flush := func() error {
 		if filled == 0 {
 			return nil
@@ -34,6 +46,9 @@ func (d *Downloader) copyBody(a *attempt, body io.Reader, f *os.File, off, limit
 		advance(int64(filled))
 		filled = 0
 		lastFlush = time.Now()
+		if written-kicked >= writebackEvery {
+			kick()
+		}
 		return nil
 	}
 

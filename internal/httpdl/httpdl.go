@@ -43,6 +43,11 @@ const (
 	// flushEvery bounds how long received bytes wait in the buffer on a slow
 	// connection, so that progress and resume points stay current.
 	flushEvery = 250 * time.Millisecond
+	// writebackEvery is how many bytes one connection writes before it
+	// starts their writeback (see startWriteback): large enough for big
+	// sequential device writes, small enough that the final datasync finds
+	// little dirty data.
+	writebackEvery = 8 << 20
 	// progressEvery is the cadence of Progress calls.
 	progressEvery = 250 * time.Millisecond
 	// saveEvery is the cadence of control file saves.
@@ -520,7 +525,7 @@ func watch(stop <-chan struct{}, progress, save func()) {
 
 // finish makes a complete .part file durable and gives it its final name.
 func finish(f *os.File, partPath, finalPath string) error {
-	if err := f.Sync(); err != nil {
+	if err := datasync(f); err != nil {
 		_ = f.Close()
 		return &localError{fmt.Errorf("syncing %s: %w", filepath.Base(partPath), err)}
 	}

@@ -226,7 +226,7 @@ func (j *rangedJob) save() error {
 			return nil
 		}
 	}
-	if err := j.file.Sync(); err != nil {
+	if err := datasync(j.file); err != nil {
 		return &localError{fmt.Errorf("syncing %s: %w", filepath.Base(j.partPath), err)}
 	}
 	if err := saveControl(j.ctlPath, j.ctlTmp, c); err != nil {

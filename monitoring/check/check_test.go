@@ -244,29 +244,15 @@ func TestDashboardAndRulesUseExportedMetrics(t *testing.T) {
 		require.Contains(t, live, "mirrorleech_commands_total")
 		require.Contains(t, live, "mirrorleech_telegram_requests_total")
 
-		var fromContract []string
 		for name, where := range used {
 			if name == "up" {
 				continue
 			}
 			base, _ := resolve(name, contract)
-			if _, ok := live[base]; ok {
-				continue
-			}
-			if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
+			if _, ok := live[base]; !ok {
 				t.Errorf("%s is not in the live scrape (used by %s)", name, strings.Join(where, ", "))
-				continue
 			}
-			if _, ok := contract[base]; ok {
-				fromContract = append(fromContract, name)
-				continue
-			}
-			t.Errorf("%s is neither in the live scrape nor registered by monitoring.NewMetrics (used by %s)",
-				name, strings.Join(where, ", "))
 		}
-		sort.Strings(fromContract)
-		t.Logf("%d metric names used; not yet observed in the scrape, accepted as registered by NewMetrics: %v",
-			len(used), fromContract)
 	})
 }
 
