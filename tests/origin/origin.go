@@ -373,10 +373,16 @@ func (b *bodyWriter) write(p []byte) (int, error) {
 			b.started = time.Now()
 		}
 		c := p[:min(len(p), chunk)]
+		// Count before writing: the client may read the bytes before
+		// Write returns, and a test reading BytesServed right after
+		// its download must see them. A short write takes back the rest.
+		b.origin.served.Add(int64(len(c)))
 		n, err := b.rw.Write(c)
+		if n < len(c) {
+			b.origin.served.Add(int64(n - len(c)))
+		}
 		total += n
 		b.written += int64(n)
-		b.origin.served.Add(int64(n))
 		if err != nil {
 			return total, err
 		}
