@@ -17,12 +17,19 @@ build: ## build a static binary into bin/mirrorleech
 run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 	$(GO) run ./cmd/mirrorleech
 
-test-deps: ## install what some tests need (promtool, chromium) from Debian when missing
-	@if command -v promtool >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+# Debian packages some tests drive as real peers: promtool checks the
+# monitoring config, chromium renders the actor tree, aria2c seeds a torrent
+# to the bot, zip/unzip/7z build and check archives the engine reads/writes.
+TEST_TOOLS    := promtool chromium aria2c zip unzip 7z
+TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full
+
+test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unzip, 7z) from Debian when missing
+	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo ">> installing prometheus (promtool) and chromium"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus chromium >/dev/null; \
-	else echo ">> promtool or chromium missing and cannot install: their tests skip with a reason"; fi
+		echo ">> installing$$missing ($(TEST_PACKAGES))"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
+	else echo ">>$$missing missing and cannot install: tests that need them skip with a reason (fail under CI=true)"; fi
 
 test: vet fmt-check test-deps ## vet, gofmt check, then every test (race detector on, the e2e bot binary too)
 	@echo ">> go test -race ./..."

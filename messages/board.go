@@ -18,6 +18,10 @@ type TaskSnapshot struct {
 	Attempt  int
 	QueuePos int
 	Note     string
+	// Torrent swarm figures; shown when the engine is torrent.
+	Peers   int
+	Seeders int
+	UpSpeed float64
 }
 
 // TaskUpdated adds or refreshes a task on its chat's board.

@@ -9,11 +9,12 @@ import (
 // Names of the node's top-level actors. Their PIDs are derived from the name
 // and the system's address, so no actor needs a mutable registry to find them.
 const (
-	OutboxName  = "outbox"
-	CronName    = "cron"
-	GatewayName = "gateway"
-	GrainsName  = "grains"
-	SlotsName   = "slots"
+	OutboxName   = "outbox"
+	CronName     = "cron"
+	GatewayName  = "gateway"
+	GrainsName   = "grains"
+	SlotsName    = "slots"
+	TorrentsName = "torrents"
 )
 
 // Local returns the PID of the node-level actor with the given name.

@@ -21,6 +21,17 @@ type CancelTask struct {
 	CallbackID string
 }
 
+// SelectionPressed forwards a button of a torrent's file-selection message
+// (-s) to the session that owns the task. Data is the button's data.
+type SelectionPressed struct {
+	TaskID     string
+	ByUserID   int64
+	ChatID     int64
+	MessageID  int
+	Data       string
+	CallbackID string
+}
+
 // CancelAllTasks asks a session to cancel every task of its user.
 type CancelAllTasks struct {
 	ByUserID int64

@@ -10,6 +10,10 @@ type StageProgressed struct {
 	Total int64 // ≤ 0 when unknown
 	Speed float64
 	Note  string
+	// Torrent downloads also report their swarm and upload rate.
+	Peers   int
+	Seeders int
+	UpSpeed float64
 }
 
 // DownloadFinished reports a completed download: Path is the file (or folder)
@@ -18,6 +22,34 @@ type DownloadFinished struct {
 	Path string
 	Name string
 	Size int64
+}
+
+// ArchiveFinished reports a completed archive stage: Path is the zip, or the
+// folder (or single file) of the extracted result, Name its display name.
+type ArchiveFinished struct {
+	Path string
+	Name string
+	Size int64
+}
+
+// TorrentFile is one file of a torrent, as offered for selection (-s).
+// Path is relative to the torrent's root, slash-separated.
+type TorrentFile struct {
+	Index int
+	Path  string
+	Size  int64
+}
+
+// ChooseFiles is sent by a download stage to its task once a torrent's file
+// list is known and the user asked to select (-s); the task asks the user
+// and answers FilesChosen.
+type ChooseFiles struct {
+	Files []TorrentFile
+}
+
+// FilesChosen answers ChooseFiles with the indices of the files to download.
+type FilesChosen struct {
+	Indices []int
 }
 
 // UploadFinished reports a completed delivery.

@@ -2,6 +2,8 @@ package messages
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -67,6 +69,7 @@ type TelegramFile struct {
 	FileID string
 	Name   string
 	Size   int64
+	MIME   string
 }
 
 // Source is what a task downloads: exactly one field is set.
@@ -75,13 +78,45 @@ type Source struct {
 	File *TelegramFile
 }
 
-// Engine names the download engine that serves the source.
+// Engine names the download engine that serves the source: "torrent" for
+// magnet links and .torrent files (linked or posted), "telegram" for other
+// posted files, "http" for other links.
 func (s Source) Engine() string {
+	if s.IsTorrent() {
+		return "torrent"
+	}
 	if s.File != nil {
 		return "telegram"
 	}
 	return "http"
 }
+
+// IsTorrent reports whether the source is a magnet link or a .torrent file.
+// A link counts by its path ending in .torrent (the query is ignored), a
+// posted file by its name or MIME type.
+func (s Source) IsTorrent() bool {
+	if s.File != nil {
+		return strings.HasSuffix(strings.ToLower(s.File.Name), ".torrent") || s.File.MIME == "application/x-bittorrent"
+	}
+	if len(s.URL) >= 7 && strings.EqualFold(s.URL[:7], "magnet:") {
+		return true
+	}
+	if u, err := url.Parse(s.URL); err == nil {
+		return strings.HasSuffix(strings.ToLower(u.Path), ".torrent")
+	}
+	return false
+}
+
+// SeedLimits say how long a finished torrent keeps seeding: until it has
+// uploaded Ratio times its size or for Time, whichever comes first. A zero
+// field is no limit of that kind; both zero means no seeding.
+type SeedLimits struct {
+	Ratio float64
+	Time  time.Duration
+}
+
+// Enabled reports whether the torrent seeds at all.
+func (l SeedLimits) Enabled() bool { return l.Ratio > 0 || l.Time > 0 }
 
 // TaskSpec is everything a task needs to run; it is what a resume reloads.
 type TaskSpec struct {
@@ -103,4 +138,17 @@ type TaskSpec struct {
 	// per-user limits and the size limit.
 	Privileged bool
 	Created    time.Time
+	// Zip delivers the result as one .zip (-z), AES-256 encrypted when
+	// ZipPassword is set.
+	Zip         bool
+	ZipPassword string
+	// Extract unpacks archives in the result before delivery (-e), with
+	// ExtractPassword for encrypted ones.
+	Extract         bool
+	ExtractPassword string
+	// Select asks the user which files of a torrent to download (-s).
+	Select bool
+	// Seed is how long a finished torrent seeds (-d, or the node's
+	// defaults); the delivery never waits for it.
+	Seed SeedLimits
 }

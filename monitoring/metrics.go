@@ -139,9 +139,12 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			m.TasksFinished.WithLabelValues(k, r.String())
 		}
 	}
-	for _, e := range []string{"http", "telegram"} {
+	for _, e := range []string{"http", "telegram", "torrent"} {
 		m.StageDuration.WithLabelValues("download", e)
 		m.Downloaded.WithLabelValues(e)
+	}
+	for _, e := range []string{"zip", "extract"} {
+		m.StageDuration.WithLabelValues("archive", e)
 	}
 	for _, d := range []string{"telegram", "dir"} {
 		m.StageDuration.WithLabelValues("upload", d)
@@ -152,7 +155,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			m.Decisions.WithLabelValues(c.String(), d)
 		}
 	}
-	for _, k := range []string{"gateway", "outbox", "cron", "slots", "grains", "session", "chat", "task", "download", "upload"} {
+	for _, k := range []string{"gateway", "outbox", "cron", "slots", "grains", "torrents", "session", "chat", "task", "download", "archive", "upload"} {
 		m.ActorsRestarted.WithLabelValues(k)
 		m.ActorsStopped.WithLabelValues(k)
 	}

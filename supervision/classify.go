@@ -7,12 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mirrorleech/mirrorleech/internal/httpdl"
 	"github.com/mirrorleech/mirrorleech/internal/netguard"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/torrent"
 )
 
 // UserError is a permanent error whose text is written for the user.
@@ -61,6 +63,13 @@ func Classify(err error) (Class, time.Duration) {
 		return Permanent, 0
 	case errors.Is(err, tgapi.ErrTooLarge), errors.Is(err, tgapi.ErrFileTooBig), errors.Is(err, httpdl.ErrBadResponse):
 		return Permanent, 0
+	// TORRENT_STALL_TIMEOUT already is the patience for a torrent without
+	// peers: retrying would multiply it, so a stall ends the task.
+	case errors.Is(err, torrent.ErrBadTorrent), errors.Is(err, torrent.ErrStalled),
+		errors.Is(err, torrent.ErrNothingSelected), errors.Is(err, torrent.ErrDuplicate):
+		return Permanent, 0
+	case errors.Is(err, torrent.ErrClosed):
+		return Transient, 0
 	case errors.As(err, &status):
 		return classifyHTTP(status.Code, status.RetryAfter)
 	case errors.As(err, &apiErr):
@@ -131,6 +140,14 @@ func Explain(err error) string {
 		return "the bot may not write to its destination (permission denied)"
 	case errors.Is(err, tgapi.ErrFileTooBig), errors.Is(err, tgapi.ErrTooLarge):
 		return unwrapText(err, tgapi.ErrFileTooBig, tgapi.ErrTooLarge)
+	case errors.Is(err, torrent.ErrStalled):
+		// The engine's detail ("no peers sent any data for 10m0s") follows
+		// the sentinel and holds no user data.
+		return fromSentinel(err, torrent.ErrStalled)
+	case errors.Is(err, torrent.ErrBadTorrent), errors.Is(err, torrent.ErrNothingSelected),
+		errors.Is(err, torrent.ErrDuplicate), errors.Is(err, torrent.ErrClosed):
+		// The parser's detail may quote the link (trackers carry passkeys).
+		return unwrapText(err, torrent.ErrBadTorrent, torrent.ErrNothingSelected, torrent.ErrDuplicate, torrent.ErrClosed)
 	case errors.As(err, &status):
 		return explainHTTP(status.Code)
 	case errors.As(err, &apiErr):
@@ -171,6 +188,16 @@ func unwrapText(err error, sentinels ...error) string {
 		}
 	}
 	return err.Error()
+}
+
+// fromSentinel returns err's text from sentinel's own text on, dropping the
+// callers' context before it ("downloading the torrent: ").
+func fromSentinel(err, sentinel error) string {
+	text := err.Error()
+	if i := strings.Index(text, sentinel.Error()); i >= 0 {
+		return text[i:]
+	}
+	return sentinel.Error()
 }
 
 func explainHTTP(code int) string {

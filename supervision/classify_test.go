@@ -16,6 +16,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/httpdl"
 	"github.com/mirrorleech/mirrorleech/internal/netguard"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/torrent"
 )
 
 func TestClassify(t *testing.T) {
@@ -38,6 +39,9 @@ func TestClassify(t *testing.T) {
 		{"telegram 400", &tgapi.APIError{Code: 400, Description: "Bad Request: chat not found"}, Permanent, 0},
 		{"telegram 500", &tgapi.TransportError{Status: 500}, Transient, 0},
 		{"telegram too big", fmt.Errorf("x: %w", tgapi.ErrFileTooBig), Permanent, 0},
+		{"torrent stalled", fmt.Errorf("downloading the torrent: %w", fmt.Errorf("%w: no peers sent any data for 3s", torrent.ErrStalled)), Permanent, 0},
+		{"bad torrent", fmt.Errorf("x: %w", torrent.ErrBadTorrent), Permanent, 0},
+		{"torrent client closed", fmt.Errorf("x: %w", torrent.ErrClosed), Transient, 0},
 		{"remote changed", fmt.Errorf("x: %w", httpdl.ErrRemoteChanged), Transient, 0},
 		{"dropped", fmt.Errorf("x: %w", io.ErrUnexpectedEOF), Transient, 0},
 		{"refused", fmt.Errorf("x: %w", syscall.ECONNREFUSED), Transient, 0},
@@ -59,4 +63,11 @@ func TestExplainIsUserSafe(t *testing.T) {
 	require.Equal(t, "too big", Explain(NewUserError("too big")))
 	blocked := &netguard.BlockedError{Host: "localhost", Addr: netip.MustParseAddr("127.0.0.1"), Reason: "loopback"}
 	require.Equal(t, blocked.Error(), Explain(fmt.Errorf("downloading: %w", blocked)))
+}
+
+func TestExplainTorrent(t *testing.T) {
+	stalled := fmt.Errorf("downloading the torrent: %w", fmt.Errorf("%w: no peers sent any data for 10m0s", torrent.ErrStalled))
+	require.Equal(t, "the torrent stalled: no peers sent any data for 10m0s", Explain(stalled))
+	bad := fmt.Errorf("downloading the torrent: %w", fmt.Errorf("%w: reading the magnet link: tr=http://t.example/announce?passkey=SECRET", torrent.ErrBadTorrent))
+	require.Equal(t, torrent.ErrBadTorrent.Error(), Explain(bad), "the parser's detail may hold a passkey")
 }

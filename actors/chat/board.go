@@ -262,6 +262,9 @@ func toBoard(t messages.TaskSnapshot) board.Task {
 		QueuePos: t.QueuePos,
 		Attempt:  t.Attempt,
 		Note:     t.Note,
+		Peers:    t.Peers,
+		Seeders:  t.Seeders,
+		UpSpeed:  t.UpSpeed,
 	}
 }
 

@@ -33,11 +33,12 @@ type cleanupWork struct {
 	now       time.Time
 	retention time.Duration
 	log       *slog.Logger
+	inUse     func(dir string) bool
 }
 
 func (c *Cron) startCleanup(ctx actor.Context, at time.Time) {
 	self, root, work := ctx.Self(), ctx.ActorSystem().Root, c.work
-	w := cleanupWork{dir: c.o.DownloadDir, st: c.o.Store, now: at, retention: c.o.Retention, log: c.log}
+	w := cleanupWork{dir: c.o.DownloadDir, st: c.o.Store, now: at, retention: c.o.Retention, log: c.log, inUse: c.o.InUse}
 	go func() {
 		root.Send(self, w.run(work))
 	}()
@@ -109,6 +110,9 @@ func (w cleanupWork) removeOrphans(ctx context.Context, res *cleanupDone) error 
 			break
 		}
 		path := filepath.Join(w.dir, name)
+		if w.inUse != nil && w.inUse(path) {
+			continue // a finished torrent still seeding from it
+		}
 		size, newest, err := measure(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed by its owner meanwhile

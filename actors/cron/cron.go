@@ -3,6 +3,7 @@ package cron
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -58,6 +59,9 @@ type Options struct {
 	// MinFreeDisk is the free-space floor of DownloadDir; 0 only checks that
 	// some space is left.
 	MinFreeDisk int64
+	// InUse, when set, keeps a folder of a finished task that is still in
+	// use (a seeding torrent) out of the orphan cleanup.
+	InUse func(dir string) bool
 	// Telegram probes the Bot API (main passes a getMe call); nil skips it.
 	Telegram func(ctx context.Context) error
 	// Now is the clock of the schedules and of the orphan age guard; nil
@@ -276,8 +280,8 @@ func (c *Cron) showStats(ctx actor.Context, m *messages.ShowStats) {
 	n := c.nodeStats()
 	st := c.last
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>📊 Node %s</b>\n", escape(c.o.Node))
-	fmt.Fprintf(&b, "Version: %s | Go %s\n", escape(c.o.Version), runtime.Version())
+	fmt.Fprintf(&b, "<b>📊 Node %s</b>\n", html.EscapeString(c.o.Node))
+	fmt.Fprintf(&b, "Version: %s | Go %s\n", html.EscapeString(c.o.Version), runtime.Version())
 	fmt.Fprintf(&b, "Uptime: %s\n", board.Duration(n.Uptime.Round(time.Second)))
 	fmt.Fprintf(&b, "CPU: %.1f%% | Load: %.2f %.2f %.2f\n", st.CPUPercent, st.Load1, st.Load5, st.Load15)
 	fmt.Fprintf(&b, "RAM: %.1f%% of %s | Bot: %s\n", n.MemPercent, board.Bytes(st.MemTotal), board.Bytes(st.ProcRSS))
@@ -291,8 +295,4 @@ func (c *Cron) showStats(ctx actor.Context, m *messages.ShowStats) {
 		n.Tasks[messages.StageFailed], n.Tasks[messages.StageCancelled])
 	ctx.Send(messages.Local(ctx.ActorSystem(), messages.OutboxName), &messages.SendText{
 		ChatID: m.ChatID, ReplyTo: m.ReplyTo, Text: b.String(), HTML: true})
-}
-
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

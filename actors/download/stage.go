@@ -20,12 +20,18 @@ type Progress struct {
 	Done  int64
 	Total int64
 	Note  string
+	// Torrent engines also report their swarm and the bytes uploaded so far.
+	Peers, Seeders int
+	Uploaded       int64
 }
 
 // Job is one download: the task's spec and its working directory.
 type Job struct {
 	Spec messages.TaskSpec
 	Dir  string
+	// Choose asks the user which of a torrent's files to download (-s) and
+	// blocks until they answer or ctx ends. The stage sets it.
+	Choose func(ctx context.Context, files []messages.TorrentFile) ([]int, error)
 }
 
 // Engine fetches a source into a job's directory. Implementations must be
@@ -49,6 +55,13 @@ type Options struct {
 
 type workerProgress struct{ p Progress }
 
+// workerChoose carries an engine's question to the stage; the answer goes
+// back on reply (buffered, so the stage never blocks).
+type workerChoose struct {
+	files []messages.TorrentFile
+	reply chan []int
+}
+
 type workerDone struct {
 	res messages.DownloadFinished
 	err error
@@ -62,6 +75,8 @@ type Stage struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	meter  speed.Meter
+	up     speed.Meter
+	choice chan []int // the worker's pending question, if any
 }
 
 var _ actor.Actor = (*Stage)(nil)
@@ -96,8 +111,22 @@ func (s *Stage) Receive(ctx actor.Context) {
 				"the file is %s, larger than the %s this bot accepts", board.Bytes(m.p.Total), board.Bytes(s.o.MaxSize))))
 			return
 		}
-		ctx.Send(ctx.Parent(), &messages.StageProgressed{Stage: messages.StageDownloading, Name: m.p.Name,
-			Done: m.p.Done, Total: m.p.Total, Speed: s.meter.Observe(m.p.Done, time.Now()), Note: m.p.Note})
+		now := time.Now()
+		p := &messages.StageProgressed{Stage: messages.StageDownloading, Name: m.p.Name,
+			Done: m.p.Done, Total: m.p.Total, Speed: s.meter.Observe(m.p.Done, now), Note: m.p.Note,
+			Peers: m.p.Peers, Seeders: m.p.Seeders}
+		if m.p.Uploaded > 0 {
+			p.UpSpeed = s.up.Observe(m.p.Uploaded, now)
+		}
+		ctx.Send(ctx.Parent(), p)
+	case *workerChoose:
+		s.choice = m.reply
+		ctx.Send(ctx.Parent(), &messages.ChooseFiles{Files: m.files})
+	case *messages.FilesChosen:
+		if s.choice != nil {
+			s.choice <- m.Indices
+			s.choice = nil
+		}
 	case *workerDone:
 		s.done = nil
 		if m.err != nil {
@@ -129,6 +158,16 @@ func (s *Stage) start(ctx actor.Context) {
 	done := make(chan struct{})
 	s.cancel, s.done = cancel, done
 	self, root, job := ctx.Self(), ctx.ActorSystem().Root, s.job
+	job.Choose = func(cctx context.Context, files []messages.TorrentFile) ([]int, error) {
+		reply := make(chan []int, 1)
+		root.Send(self, &workerChoose{files: files, reply: reply})
+		select {
+		case idx := <-reply:
+			return idx, nil
+		case <-cctx.Done():
+			return nil, cctx.Err()
+		}
+	}
 	go func() {
 		defer close(done)
 		res, err := eng.Fetch(wctx, job, func(p Progress) { root.Send(self, &workerProgress{p: p}) })

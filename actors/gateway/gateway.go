@@ -35,6 +35,9 @@ type Options struct {
 	// MirrorDest is the default mirror destination ("" = mirror disabled).
 	MirrorDest string
 	SplitSize  int64
+	// Seed is the node's default seeding of torrents (TORRENT_SEED_RATIO,
+	// TORRENT_SEED_TIME); -d overrides it per task.
+	Seed messages.SeedLimits
 	// MaxDownloadFile is the largest document the Bot API lets the bot fetch
 	// (20 MiB on the cloud API, 0 = no limit).
 	MaxDownloadFile int64
@@ -320,19 +323,12 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.TaskSpec, string) {
 	f := cmd.Flags
 	switch {
-	case f.Zip:
-		return messages.TaskSpec{}, "-z (zip) is not available on this bot yet."
-	case f.Extract:
-		return messages.TaskSpec{}, "-e (extract) is not available on this bot yet."
-	case f.Select:
-		return messages.TaskSpec{}, "-s (select files) applies to torrents, which this bot does not fetch yet."
-	case f.Seed:
-		return messages.TaskSpec{}, "-d (seed) applies to torrents, which this bot does not fetch yet."
 	case f.Upload != "":
 		return messages.TaskSpec{}, "-up is not available on this bot yet: mirrors go to the configured destination."
 	}
 	spec := messages.TaskSpec{ChatID: m.ChatID, ReplyTo: m.ID, Name: f.Name, SplitSize: g.o.SplitSize,
-		Force: f.Force, Privileged: g.admins[m.From.ID], Created: time.Now()}
+		Force: f.Force, Privileged: g.admins[m.From.ID], Created: time.Now(),
+		Zip: f.Zip, ZipPassword: f.ZipPassword, Extract: f.Extract, ExtractPassword: f.ExtractPassword}
 	if cmd.Name == command.Mirror {
 		spec.Kind = messages.Mirror
 		switch {
@@ -365,12 +361,41 @@ func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.Tas
 				"Run a local telegram-bot-api server and point TELEGRAM_API_URL at it to lift the limit.",
 				float64(doc.Size)/1e6)
 		}
-		spec.Source = messages.Source{File: &messages.TelegramFile{FileID: doc.FileID, Name: doc.FileName, Size: doc.Size}}
+		spec.Source = messages.Source{File: &messages.TelegramFile{FileID: doc.FileID, Name: doc.FileName,
+			Size: doc.Size, MIME: doc.MimeType}}
 		if spec.Source.File.Name == "" {
 			spec.Source.File.Name = "file-" + strconv.Itoa(m.ID)
 		}
 	default:
 		return spec, fmt.Sprintf("Send a link after /%s, or reply with /%s to a message that holds a link or a file.", cmd.Name, cmd.Name)
+	}
+	if !spec.Source.IsTorrent() {
+		switch {
+		case f.Select:
+			return spec, "-s (select files) applies to torrents: magnet links and .torrent files."
+		case f.Seed:
+			return spec, "-d (seed) applies to torrents: magnet links and .torrent files."
+		}
+		return spec, ""
+	}
+	spec.Select = f.Select
+	spec.Seed = g.o.Seed
+	if f.Seed {
+		lim, err := command.ParseSeedSpec(f.SeedSpec)
+		if err != nil {
+			// The parser already checked the value; this is a safety net.
+			return spec, "Invalid seeding limits: want RATIO, RATIO:MINUTES or :MINUTES, such as 2.0:60."
+		}
+		if lim.Ratio > 0 {
+			spec.Seed.Ratio = lim.Ratio
+		}
+		if lim.Time > 0 {
+			spec.Seed.Time = lim.Time
+		}
+		if !spec.Seed.Enabled() {
+			// -d alone on a node without seeding defaults: seed to ratio 1.
+			spec.Seed.Ratio = 1
+		}
 	}
 	return spec, ""
 }
@@ -486,6 +511,19 @@ func (g *Gateway) onCallback(ctx actor.Context, c *tgapi.Callback) {
 		}
 		grains.Send(ctx, messages.SessionKind, parts[1], &messages.CancelTask{TaskID: parts[2], ByUserID: c.From.ID,
 			Admin: g.admins[c.From.ID], ChatID: c.ChatID, CallbackID: c.ID})
+	case strings.HasPrefix(c.Data, "f:"):
+		// f:<user>:<task>:<action>, the file selection of a torrent (-s).
+		parts := strings.SplitN(c.Data, ":", 4)
+		if len(parts) != 4 {
+			answer("This button is no longer valid.")
+			return
+		}
+		if _, err := strconv.ParseInt(parts[1], 10, 64); err != nil {
+			answer("This button is no longer valid.")
+			return
+		}
+		grains.Send(ctx, messages.SessionKind, parts[1], &messages.SelectionPressed{TaskID: parts[2],
+			ByUserID: c.From.ID, ChatID: c.ChatID, MessageID: c.MessageID, Data: parts[3], CallbackID: c.ID})
 	case c.Data == "s:r" || strings.HasPrefix(c.Data, "p:"):
 		grains.Send(ctx, messages.ChatKind, strconv.FormatInt(c.ChatID, 10), &messages.BoardButtonPressed{
 			ChatID: c.ChatID, MessageID: c.MessageID, Data: c.Data, CallbackID: c.ID})

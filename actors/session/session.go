@@ -136,6 +136,20 @@ func (s *Session) Receive(ctx actor.Context) {
 		s.resume(ctx, m)
 	case *messages.CancelTask:
 		s.cancel(ctx, m)
+	case *messages.SelectionPressed:
+		e, ok := s.tasks[m.TaskID]
+		switch {
+		case !ok:
+			ctx.Send(s.outbox(ctx), &messages.AnswerCallback{CallbackID: m.CallbackID,
+				Text: "This task has finished or no longer exists.", Alert: true})
+		case m.ByUserID != s.userID:
+			// Only the task's owner picks its files: an admin may cancel a
+			// task, but choosing what someone downloads is theirs.
+			ctx.Send(s.outbox(ctx), &messages.AnswerCallback{CallbackID: m.CallbackID,
+				Text: "That task is not yours.", Alert: true})
+		default:
+			ctx.Send(e.pid, m)
+		}
 	case *messages.CancelAllTasks:
 		n := 0
 		for _, e := range s.tasks {

@@ -29,8 +29,18 @@ type Options struct {
 	Store    store.TaskStore
 	Policy   supervision.Policy
 	Download download.Options
-	Upload   upload.Options
-	Logger   *slog.Logger
+	// Archive builds the archive stage (-z, -e) of a task: it zips or
+	// extracts in, the download's result, under the task's folder dir and
+	// answers ArchiveFinished. Nil refuses archive tasks.
+	Archive func(spec messages.TaskSpec, in messages.DownloadFinished, dir string) *actor.Props
+	Upload  upload.Options
+	// Retain, when set, is asked before a finished task's folder is
+	// removed: true means someone else (a seeding torrent) took it over.
+	Retain func(dir string) bool
+	// SelectTimeout bounds how long a torrent waits for the user to choose
+	// its files (-s) while holding a download slot. Default: 1h.
+	SelectTimeout time.Duration
+	Logger        *slog.Logger
 	// Observe is told about every supervision decision (metrics, tests).
 	Observe func(supervision.Decision)
 	// PushInterval bounds how often progress is pushed to the board.
@@ -56,7 +66,12 @@ type persisted struct {
 
 type cleaned struct{ err error }
 
-type resultChecked struct{ exists bool }
+// resultChecked says whether a resumed task's data is still on disk; next is
+// the stage it resumes in.
+type resultChecked struct {
+	exists bool
+	next   messages.Stage
+}
 
 // Task is the task actor.
 type Task struct {
@@ -68,7 +83,10 @@ type Task struct {
 	stage    messages.Stage
 	snap     messages.TaskSnapshot
 	child    *actor.PID
-	result   *messages.DownloadFinished
+	download *messages.DownloadFinished // what the download produced
+	result   *messages.DownloadFinished // what the upload delivers: the download or the archive's output
+	sel      *selection                 // the file choice in progress (-s)
+	selGen   int
 	parts    map[int]int
 	pushed   time.Time
 	saved    time.Time
@@ -102,6 +120,9 @@ func Props(o Options, r Run) *actor.Props {
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = 5 * time.Second
+	}
+	if o.SelectTimeout <= 0 {
+		o.SelectTimeout = time.Hour
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		spec := r.Record.Spec
@@ -143,15 +164,19 @@ func (t *Task) Receive(ctx actor.Context) {
 		}
 	case *resultChecked:
 		if m.exists {
+			if m.next == messages.StageArchiving {
+				t.startArchive(ctx)
+				return
+			}
 			t.acquire(ctx, messages.SlotUpload)
 			return
 		}
 		// The downloaded data is gone (a lost disk, a cleaned folder):
 		// download again rather than fail.
 		t.log.Info("resumed task has no downloaded data, downloading again")
-		t.result = nil
+		t.result, t.download = nil, nil
 		t.parts = map[int]int{}
-		t.persist(func(r *store.Task) { r.Download, r.Parts = nil, nil }, nil)
+		t.persist(func(r *store.Task) { r.Download, r.Archive, r.Parts = nil, nil, nil }, nil)
 		t.acquire(ctx, messages.SlotDownload)
 	case *messages.SlotQueued:
 		if t.end != 0 {
@@ -173,9 +198,13 @@ func (t *Task) Receive(ctx actor.Context) {
 			return
 		}
 		t.snap.Done, t.snap.Total, t.snap.Speed = 0, t.result.Size, 0
+		t.snap.Peers, t.snap.Seeders, t.snap.UpSpeed = 0, 0, 0
 		t.snap.Engine = t.engineOf(messages.StageUploading)
 		t.moveTo(ctx, messages.StageUploading, func(ctx actor.Context) {
-			t.spawn(ctx, upload.Props(t.o.Upload, upload.Job{Spec: t.spec, Result: *t.result}))
+			// A seeding torrent keeps reading its download, unless an
+			// archive stage made a separate result.
+			keep := t.spec.Seed.Enabled() && t.spec.Source.IsTorrent() && !t.archives()
+			t.spawn(ctx, upload.Props(t.o.Upload, upload.Job{Spec: t.spec, Result: *t.result, Keep: keep}))
 		})
 	case *messages.SlotRefused:
 		t.finish(ctx, messages.StageFailed, m.Reason)
@@ -187,6 +216,7 @@ func (t *Task) Receive(ctx actor.Context) {
 			t.snap.Name = m.Name
 		}
 		t.snap.Done, t.snap.Total, t.snap.Speed, t.snap.Note = m.Done, m.Total, m.Speed, m.Note
+		t.snap.Peers, t.snap.Seeders, t.snap.UpSpeed = m.Peers, m.Seeders, m.UpSpeed
 		if time.Since(t.pushed) >= t.o.PushInterval {
 			t.push(ctx)
 		}
@@ -203,12 +233,59 @@ func (t *Task) Receive(ctx actor.Context) {
 		t.child = nil
 		ctx.Send(t.slots(ctx), &messages.ReleaseSlot{Kind: messages.SlotDownload, TaskID: t.spec.ID})
 		res := *m
-		t.result = &res
+		t.download = &res
 		t.snap.Name = m.Name
+		t.closeSelection(ctx, "")
 		ctx.ActorSystem().EventStream.Publish(&messages.Transferred{Direction: "download", Via: t.spec.Source.Engine(), Bytes: m.Size})
+		if t.archives() {
+			t.persist(func(r *store.Task) { r.Download = &res }, func(ctx actor.Context, _ error) { t.startArchive(ctx) })
+			return
+		}
+		t.result = &res
 		t.persist(func(r *store.Task) { r.Download = &res; r.Stage = messages.StageUploading }, func(ctx actor.Context, _ error) {
 			t.acquire(ctx, messages.SlotUpload)
 		})
+	case *messages.ArchiveFinished:
+		if t.end != 0 || t.stage != messages.StageArchiving {
+			return
+		}
+		ctx.Stop(t.child)
+		t.child = nil
+		arc := *m
+		res := messages.DownloadFinished(arc)
+		t.result = &res
+		t.snap.Name = m.Name
+		in, seeding := t.download.Path, t.spec.Seed.Enabled()
+		t.persist(func(r *store.Task) { r.Archive = &arc; r.Stage = messages.StageUploading }, func(ctx actor.Context, err error) {
+			if err == nil && !seeding && in != res.Path {
+				// The archive replaces the download: free its space before
+				// the upload (a seeding torrent still reads it).
+				go func() {
+					if err := os.RemoveAll(in); err != nil {
+						t.log.Warn("removing the archived download", slog.Any("err", err))
+					}
+				}()
+			}
+			t.acquire(ctx, messages.SlotUpload)
+		})
+	case *messages.ChooseFiles:
+		t.askFiles(ctx, m)
+	case *messages.TextSent:
+		if t.sel != nil && t.sel.msgID == 0 {
+			t.sel.msgID = m.MessageID
+		}
+	case *messages.SendFailed:
+		// Only the file list is sent with Request by a task.
+		if t.sel != nil && t.sel.msgID == 0 && t.end == 0 {
+			t.log.Warn("posting the file list", slog.Any("err", m.Err))
+			t.finish(ctx, messages.StageFailed, "the file list could not be posted in this chat")
+		}
+	case *messages.SelectionPressed:
+		t.onSelection(ctx, m)
+	case *selectTimedOut:
+		if t.sel != nil && t.sel.gen == m.gen && t.end == 0 {
+			t.finish(ctx, messages.StageFailed, fmt.Sprintf("no files were chosen within %s", board.Duration(t.o.SelectTimeout)))
+		}
 	case *messages.GetUploadState:
 		parts := make(map[int]int, len(t.parts))
 		for k, v := range t.parts {
@@ -282,8 +359,16 @@ func (t *Task) start(ctx actor.Context) {
 	}
 	if d := t.run.Record.Download; d != nil {
 		res := *d
-		t.result = &res
+		t.download = &res
+		if !t.archives() {
+			t.result = &res
+		}
 		name = d.Name
+	}
+	if a := t.run.Record.Archive; a != nil {
+		res := messages.DownloadFinished(*a)
+		t.result = &res
+		name = a.Name
 	}
 	t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
 		Engine: t.spec.Source.Engine(), Started: t.started, Node: t.o.Node, Stage: messages.StageQueued}
@@ -300,15 +385,40 @@ func (t *Task) start(ctx actor.Context) {
 	node := t.o.Node
 	t.persist(func(r *store.Task) { r.Resumes++; r.Node = node }, nil)
 	t.push(ctx)
-	if t.result == nil {
+	next, p := messages.StageUploading, ""
+	switch {
+	case t.result != nil:
+		p = t.result.Path
+	case t.download != nil:
+		next, p = messages.StageArchiving, t.download.Path
+	default:
 		t.acquire(ctx, messages.SlotDownload)
 		return
 	}
-	self, root, p := ctx.Self(), ctx.ActorSystem().Root, t.result.Path
+	self, root := ctx.Self(), ctx.ActorSystem().Root
 	go func() {
 		_, err := os.Stat(p)
-		root.Send(self, &resultChecked{exists: err == nil})
+		root.Send(self, &resultChecked{exists: err == nil, next: next})
 	}()
+}
+
+// archives reports whether the task has an archive stage (-z, -e).
+func (t *Task) archives() bool { return t.spec.Zip || t.spec.Extract }
+
+// startArchive runs the archive stage on the download. It takes no slot:
+// it is bounded by the download slots that fed it.
+func (t *Task) startArchive(ctx actor.Context) {
+	t.snap.Done, t.snap.Total, t.snap.Speed = 0, t.download.Size, 0
+	t.snap.Peers, t.snap.Seeders, t.snap.UpSpeed = 0, 0, 0
+	t.snap.Engine = t.engineOf(messages.StageArchiving)
+	if t.o.Archive == nil {
+		t.finish(ctx, messages.StageFailed, "this node cannot zip or extract")
+		return
+	}
+	in := *t.download
+	t.moveTo(ctx, messages.StageArchiving, func(ctx actor.Context) {
+		t.spawn(ctx, t.o.Archive(t.spec, in, t.run.Dir))
+	})
 }
 
 func (t *Task) acquire(ctx actor.Context, kind messages.SlotKind) {
@@ -380,6 +490,11 @@ func (t *Task) engineOf(s messages.Stage) string {
 	switch s {
 	case messages.StageDownloading:
 		return t.spec.Source.Engine()
+	case messages.StageArchiving:
+		if t.spec.Extract {
+			return "extract"
+		}
+		return "zip"
 	case messages.StageUploading:
 		if t.spec.Kind == messages.Mirror {
 			return "dir"
@@ -420,6 +535,7 @@ func (t *Task) finish(ctx actor.Context, end messages.Stage, reason string) {
 		return
 	}
 	t.end, t.reason = end, reason
+	t.closeSelection(ctx, "")
 	for _, k := range []messages.SlotKind{messages.SlotDownload, messages.SlotUpload} {
 		ctx.Send(t.slots(ctx), &messages.ReleaseSlot{Kind: k, TaskID: t.spec.ID})
 	}
@@ -433,8 +549,15 @@ func (t *Task) finish(ctx actor.Context, end messages.Stage, reason string) {
 }
 
 func (t *Task) cleanup(ctx actor.Context) {
-	self, root, dir := ctx.Self(), ctx.ActorSystem().Root, t.run.Dir
-	go func() { root.Send(self, &cleaned{err: os.RemoveAll(dir)}) }()
+	self, root, dir, retain := ctx.Self(), ctx.ActorSystem().Root, t.run.Dir, t.o.Retain
+	go func() {
+		if retain != nil && retain(dir) {
+			// A seeding torrent holds the folder and removes it when done.
+			root.Send(self, &cleaned{})
+			return
+		}
+		root.Send(self, &cleaned{err: os.RemoveAll(dir)})
+	}()
 }
 
 func (t *Task) report(ctx actor.Context) {

@@ -3,12 +3,12 @@ package upload
 import (
 	"context"
 	"fmt"
+	"html"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,6 +23,9 @@ import (
 type Job struct {
 	Spec   messages.TaskSpec
 	Result messages.DownloadFinished
+	// Keep leaves Result in place (a seeding torrent reads it): a mirror
+	// links or copies instead of moving.
+	Keep bool
 }
 
 // Options configures the stage.
@@ -202,15 +205,11 @@ func (s *Stage) next(ctx actor.Context) {
 }
 
 func caption(name string, i, n int) string {
-	c := "<code>" + htmlEscape(name) + "</code>"
+	c := "<code>" + html.EscapeString(name) + "</code>"
 	if n > 1 {
 		c += fmt.Sprintf("\npart %d of %d", i+1, n)
 	}
 	return c
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func (s *Stage) startMirror(ctx actor.Context) {
@@ -222,7 +221,11 @@ func (s *Stage) startMirror(ctx actor.Context) {
 	go func() {
 		defer close(done)
 		var last time.Time
-		p, err := deliver.ToDir(wctx, job.Result.Path, job.Spec.Dest, job.Result.Name, func(d, t int64) {
+		to := deliver.ToDir
+		if job.Keep {
+			to = deliver.KeepToDir
+		}
+		p, err := to(wctx, job.Result.Path, job.Spec.Dest, job.Result.Name, func(d, t int64) {
 			if now := time.Now(); now.Sub(last) > 250*time.Millisecond {
 				last = now
 				root.Send(self, &mirrorProgress{done: d, total: t})
@@ -275,6 +278,11 @@ func SplitParts(path, name string, split int64) ([]Part, error) {
 			fi, err := d.Info()
 			if err != nil {
 				return err
+			}
+			if fi.Size() == 0 {
+				// Telegram refuses empty documents; torrents often carry
+				// empty placeholder files, which are no loss to skip.
+				return nil
 			}
 			files = append(files, file{path: p, name: d.Name(), size: fi.Size()})
 			return nil

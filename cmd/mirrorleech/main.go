@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -32,6 +33,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/actors/session"
 	"github.com/mirrorleech/mirrorleech/actors/slots"
 	"github.com/mirrorleech/mirrorleech/actors/task"
+	"github.com/mirrorleech/mirrorleech/actors/torrents"
 	"github.com/mirrorleech/mirrorleech/actors/upload"
 	"github.com/mirrorleech/mirrorleech/cluster/bootstrap"
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
@@ -43,6 +45,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/torrent"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/monitoring"
 	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
@@ -53,6 +56,12 @@ import (
 var version = "dev"
 
 func main() {
+	// The torrent library reads its file I/O mode in an init function, so
+	// the mode is set by re-executing before anything else runs.
+	if err := torrent.EnsureClassicFileIO(); err != nil {
+		fmt.Fprintln(os.Stderr, "mirrorleech:", err)
+		os.Exit(1)
+	}
 	cfg, err := config.FromEnvironment()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mirrorleech: invalid configuration:")
@@ -126,6 +135,20 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Logger:      log.With(slog.String("component", "httpdl")),
 	})
 
+	tc, err := torrent.New(torrent.Config{ListenPort: cfg.TorrentPort, NoDHT: !cfg.TorrentDHT,
+		DisableTrackers: !cfg.TorrentTrackers, DisablePEX: !cfg.TorrentPEX,
+		DownloadRateLimit: cfg.TorrentDownloadLimit, UploadRateLimit: cfg.TorrentUploadLimit,
+		DialContext: guard.DialContext,
+		LookupTrackerIP: func(u *url.URL) ([]net.IP, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			return guard.LookupIP(ctx, u.Hostname())
+		},
+		Logger: log.With(slog.String("component", "torrent"))})
+	if err != nil {
+		return fmt.Errorf("starting the torrent client on TORRENT_PORT %d: %w", cfg.TorrentPort, err)
+	}
+
 	// protoactor's own OTel metrics stay off (no MetricsProvider): left on
 	// without a global provider they leak per spawned actor; the node's
 	// metrics come from its own hooks instead.
@@ -150,8 +173,11 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Download: download.Options{Logger: log, MaxSize: cfg.MaxTaskSize, Engines: map[string]download.Engine{
 			"http":     &download.HTTP{Guard: guard, Downloader: dl},
 			"telegram": &download.Telegram{Client: tg},
+			"torrent": &download.Torrent{Client: tc, Guard: guard, Telegram: tg,
+				StallTimeout: cfg.TorrentStallTimeout},
 		}},
 		Upload: upload.Options{Logger: log},
+		Retain: tc.Retain,
 		Logger: log,
 	}
 	kinds := []*pacluster.Kind{
@@ -193,8 +219,10 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
 			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
 			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
+			InUse:    tc.Holds,
 			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err },
 			OnSample: func(s sysstat.Stats) { metrics.DiskFree.Set(float64(s.DiskFree)) }})},
+		{messages.TorrentsName, torrents.Props(tc, log.With(slog.String("actor", "torrents")))},
 		{messages.GrainsName, grains.Props(c, log)},
 		{messages.SlotsName, slots.Props(slots.Options{MaxDownloads: cfg.MaxConcurrentDownloads,
 			MaxUploads: cfg.MaxConcurrentUploads, MinFreeDisk: cfg.MinFreeDisk, Dir: cfg.DownloadDir,
@@ -202,6 +230,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
 			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
 			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Observe: metrics.ObserveCommand,
+			Seed:   messages.SeedLimits{Ratio: cfg.TorrentSeedRatio, Time: cfg.TorrentSeedTime},
 			Logger: log.With(slog.String("actor", "gateway"))})},
 	} {
 		pid, err := spawn(a.props, a.name)
@@ -228,7 +257,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		}})
 	members := monitoring.LocalCluster{Sys: sys, Name: cfg.NodeName}
 	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks, Cluster: members,
-		Engines: []string{"http", "telegram"}, Destinations: []string{"telegram", "dir"}}
+		Engines: []string{"http", "telegram", "torrent"}, Destinations: []string{"telegram", "dir"}}
 	api.Register(mux)
 	mux.HandleOperator(actortree.Path, actortree.Handler(tree, sys, cfg.NodeName, monitoring.TreePeers{View: members},
 		actortree.WithLogger(log)))

@@ -75,6 +75,16 @@ type Config struct {
 	UserTaskLimit        int           // USER_TASK_LIMIT: unfinished tasks per user; 0 = no limit.
 	UserRateLimit        int           // USER_RATE_LIMIT: commands per user per minute; 0 = no limit.
 	MinFreeDisk          int64         // MIN_FREE_DISK: free-space floor of DOWNLOAD_DIR in bytes; 0 = off.
+	MaxExtractSize       int64         // MAX_EXTRACT_SIZE: bytes one extraction may write; 0 = free disk only.
+	TorrentPort          int           // TORRENT_PORT: BitTorrent listen port; 0 = any free port.
+	TorrentDHT           bool          // TORRENT_DHT: use the DHT.
+	TorrentTrackers      bool          // TORRENT_TRACKERS: announce to trackers.
+	TorrentPEX           bool          // TORRENT_PEX: peer exchange.
+	TorrentDownloadLimit int64         // TORRENT_DOWNLOAD_LIMIT: node-wide bytes/s; 0 = unlimited.
+	TorrentUploadLimit   int64         // TORRENT_UPLOAD_LIMIT: node-wide bytes/s; 0 = unlimited.
+	TorrentSeedRatio     float64       // TORRENT_SEED_RATIO: default seed ratio; 0 = none.
+	TorrentSeedTime      time.Duration // TORRENT_SEED_TIME: default seed time; 0 = none.
+	TorrentStallTimeout  time.Duration // TORRENT_STALL_TIMEOUT: fail a torrent without data for this long.
 	CleanupSchedule      string        // CLEANUP_SCHEDULE: cron spec of the maintenance run.
 	TaskRetention        time.Duration // TASK_RETENTION: finished task records older than this are pruned.
 	HealthInterval       time.Duration // HEALTH_INTERVAL: period of the health checks.
@@ -223,6 +233,16 @@ func (l *loader) build() *Config {
 	c.UserTaskLimit = l.count("USER_TASK_LIMIT", 0)
 	c.UserRateLimit = l.count("USER_RATE_LIMIT", 0)
 	c.MinFreeDisk = l.size("MIN_FREE_DISK")
+	c.MaxExtractSize = l.size("MAX_EXTRACT_SIZE")
+	c.TorrentPort = l.intRange("TORRENT_PORT", 6881, 0, 65535)
+	c.TorrentDHT = l.boolean("TORRENT_DHT", true)
+	c.TorrentTrackers = l.boolean("TORRENT_TRACKERS", true)
+	c.TorrentPEX = l.boolean("TORRENT_PEX", true)
+	c.TorrentDownloadLimit = l.size("TORRENT_DOWNLOAD_LIMIT")
+	c.TorrentUploadLimit = l.size("TORRENT_UPLOAD_LIMIT")
+	c.TorrentSeedRatio = l.ratio("TORRENT_SEED_RATIO")
+	c.TorrentSeedTime = l.duration("TORRENT_SEED_TIME", 0, 0)
+	c.TorrentStallTimeout = l.duration("TORRENT_STALL_TIMEOUT", 10*time.Minute, time.Second)
 	c.CleanupSchedule = l.schedule("CLEANUP_SCHEDULE", "@daily")
 	c.TaskRetention = l.duration("TASK_RETENTION", 7*24*time.Hour, MinTaskRetention)
 	c.HealthInterval = l.duration("HEALTH_INTERVAL", 5*time.Minute, MinHealthInterval)
@@ -455,6 +475,20 @@ func (l *loader) count(name string, def int) int {
 	return n
 }
 
+// ratio reads an optional seed ratio: a decimal number from 0 to 1000, where 0 is off.
+func (l *loader) ratio(name string) float64 {
+	v, ok := l.get(name)
+	if !ok {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1000 || f != f {
+		l.fail(name, "%q: want a number from 0 to 1000, such as 1.5 (0 means no seeding by ratio)", v)
+		return 0
+	}
+	return f
+}
+
 // size reads an optional byte size whose default, 0, means "off".
 func (l *loader) size(name string) int64 {
 	v, ok := l.get(name)
@@ -668,6 +702,16 @@ func (c *Config) Redacted() map[string]string {
 		"USER_TASK_LIMIT":          strconv.Itoa(c.UserTaskLimit),
 		"USER_RATE_LIMIT":          strconv.Itoa(c.UserRateLimit),
 		"MIN_FREE_DISK":            strconv.FormatInt(c.MinFreeDisk, 10),
+		"MAX_EXTRACT_SIZE":         strconv.FormatInt(c.MaxExtractSize, 10),
+		"TORRENT_PORT":             strconv.Itoa(c.TorrentPort),
+		"TORRENT_DHT":              strconv.FormatBool(c.TorrentDHT),
+		"TORRENT_TRACKERS":         strconv.FormatBool(c.TorrentTrackers),
+		"TORRENT_PEX":              strconv.FormatBool(c.TorrentPEX),
+		"TORRENT_DOWNLOAD_LIMIT":   strconv.FormatInt(c.TorrentDownloadLimit, 10),
+		"TORRENT_UPLOAD_LIMIT":     strconv.FormatInt(c.TorrentUploadLimit, 10),
+		"TORRENT_SEED_RATIO":       strconv.FormatFloat(c.TorrentSeedRatio, 'g', -1, 64),
+		"TORRENT_SEED_TIME":        c.TorrentSeedTime.String(),
+		"TORRENT_STALL_TIMEOUT":    c.TorrentStallTimeout.String(),
 		"CLEANUP_SCHEDULE":         c.CleanupSchedule,
 		"TASK_RETENTION":           c.TaskRetention.String(),
 		"HEALTH_INTERVAL":          c.HealthInterval.String(),

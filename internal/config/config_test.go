@@ -94,6 +94,11 @@ func TestLoadDefaults(t *testing.T) {
 		// The limits of issue 3: queues on by default, everything else off.
 		MaxConcurrentDownloads: 3,
 		MaxConcurrentUploads:   2,
+		TorrentPort:            6881,
+		TorrentDHT:             true,
+		TorrentTrackers:        true,
+		TorrentPEX:             true,
+		TorrentStallTimeout:    10 * time.Minute,
 		CleanupSchedule:        "@daily",
 		TaskRetention:          168 * time.Hour,
 		HealthInterval:         5 * time.Minute,

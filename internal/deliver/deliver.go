@@ -30,6 +30,18 @@ type Progress func(done, total int64)
 // ToDir moves or copies src into destDir under name and returns the final
 // path.
 func ToDir(ctx context.Context, src, destDir, name string, progress Progress) (string, error) {
+	return toDir(ctx, src, destDir, name, progress, false)
+}
+
+// KeepToDir is ToDir for a source that must stay in place (a torrent that
+// goes on seeding from it): files are hard-linked when the destination is on
+// the same filesystem, copied otherwise. A link shares the file's data, so
+// the mirror costs no space and no time.
+func KeepToDir(ctx context.Context, src, destDir, name string, progress Progress) (string, error) {
+	return toDir(ctx, src, destDir, name, progress, true)
+}
+
+func toDir(ctx context.Context, src, destDir, name string, progress Progress, keep bool) (string, error) {
 	if progress == nil {
 		progress = func(int64, int64) {}
 	}
@@ -38,9 +50,18 @@ func ToDir(ctx context.Context, src, destDir, name string, progress Progress) (s
 	}
 	tmp := filepath.Join(destDir, ".mirrorleech-"+name+".partial")
 	_ = os.RemoveAll(tmp) // a leftover of an interrupted attempt
-	err := os.Rename(src, tmp)
-	if errors.Is(err, syscall.EXDEV) {
-		err = copyTree(ctx, src, tmp, progress)
+	var err error
+	if keep {
+		err = linkTree(src, tmp)
+		if errors.Is(err, syscall.EXDEV) {
+			_ = os.RemoveAll(tmp)
+			err = copyTree(ctx, src, tmp, progress, false)
+		}
+	} else {
+		err = os.Rename(src, tmp)
+		if errors.Is(err, syscall.EXDEV) {
+			err = copyTree(ctx, src, tmp, progress, true)
+		}
 	}
 	if err != nil {
 		_ = os.RemoveAll(tmp)
@@ -82,7 +103,30 @@ func claimName(dir, name, tmp string) (string, error) {
 	return "", fmt.Errorf("no free name for %s in %s", name, dir)
 }
 
-func copyTree(ctx context.Context, src, dst string, progress Progress) error {
+// linkTree recreates the folders of src under dst and hard-links its
+// regular files there.
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			return os.Link(p, target)
+		}
+		return nil // links and devices are not delivered
+	})
+}
+
+// copyTree copies src to dst, then removes src if remove is set.
+func copyTree(ctx context.Context, src, dst string, progress Progress, remove bool) error {
 	var total int64
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -120,7 +164,7 @@ func copyTree(ctx context.Context, src, dst string, progress Progress) error {
 		}
 		return nil // links and devices are not delivered
 	})
-	if err != nil {
+	if err != nil || !remove {
 		return err
 	}
 	return os.RemoveAll(src)

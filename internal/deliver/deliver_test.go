@@ -36,13 +36,33 @@ func TestCopyTreeKeepsStructure(t *testing.T) {
 	require.NoError(t, copyTree(context.Background(), src, dst, func(done, total int64) {
 		require.Equal(t, int64(5), total)
 		last = done
-	}))
+	}, true))
 	require.Equal(t, int64(5), last)
 	b, err := os.ReadFile(filepath.Join(dst, "sub", "x.txt"))
 	require.NoError(t, err)
 	require.Equal(t, "hello", string(b))
 	_, err = os.Stat(src)
 	require.True(t, os.IsNotExist(err), "the source is removed after a copy")
+}
+
+func TestKeepToDirLinksAndLeavesTheSource(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "work", "Album")
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "disc1"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "disc1", "a.flac"), []byte("track"), 0o644))
+	dest := filepath.Join(root, "mirror")
+
+	got, err := KeepToDir(context.Background(), src, dest, "Album", nil)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dest, "Album"), got)
+	b, err := os.ReadFile(filepath.Join(got, "disc1", "a.flac"))
+	require.NoError(t, err)
+	require.Equal(t, "track", string(b))
+	srcInfo, err := os.Stat(filepath.Join(src, "disc1", "a.flac"))
+	require.NoError(t, err, "the source stays for the seeder")
+	dstInfo, err := os.Stat(filepath.Join(got, "disc1", "a.flac"))
+	require.NoError(t, err)
+	require.True(t, os.SameFile(srcInfo, dstInfo), "same filesystem: a hard link, no copy")
 }
 
 func TestCopyCancelled(t *testing.T) {

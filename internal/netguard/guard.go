@@ -130,6 +130,26 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// LookupIP resolves host for a connection the guard cannot dial itself (a
+// UDP tracker, say) and refuses it with a *BlockedError when any answer is a
+// blocked address, unless private addresses are allowed.
+func (g *Guard) LookupIP(ctx context.Context, host string) ([]net.IP, error) {
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else if addrs, err = g.resolve(ctx, host); err != nil {
+		return nil, err
+	}
+	out := make([]net.IP, 0, len(addrs))
+	for _, a := range addrs {
+		if reason, blocked := Blocked(a); blocked && !g.allowPrivate {
+			return nil, &BlockedError{Host: host, Addr: a, Reason: reason}
+		}
+		out = append(out, net.IP(a.Unmap().AsSlice()))
+	}
+	return out, nil
+}
+
 // resolve looks host up with the injected lookup or the resolver.
 func (g *Guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	if g.lookup != nil {

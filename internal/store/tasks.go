@@ -28,6 +28,9 @@ type Task struct {
 	// Download is set once the download stage finished; a resumed task goes
 	// straight to delivery from it.
 	Download *messages.DownloadFinished `json:",omitempty"`
+	// Archive is set once the archive stage (-z, -e) finished: the zip or
+	// the extracted tree that the upload delivers instead of the download.
+	Archive *messages.ArchiveFinished `json:",omitempty"`
 	// Parts are the leech parts Telegram confirmed: part index → message id.
 	Parts map[int]int `json:",omitempty"`
 	// Where the result went, once done.

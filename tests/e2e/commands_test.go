@@ -38,7 +38,9 @@ func TestBasicCommands(t *testing.T) {
 	waitMessage(t, tg, userID, "unknown flag -x", 15*time.Second)
 	tg.PushText(userID, userID, "/leech")
 	waitMessage(t, tg, userID, "Send a link", 15*time.Second)
-	tg.PushText(userID, userID, "/leech -z http://example.com/a")
+	tg.PushText(userID, userID, "/leech -s http://example.com/a")
+	waitMessage(t, tg, userID, "-s (select files) applies to torrents", 15*time.Second)
+	tg.PushText(userID, userID, "/leech -up /tmp http://example.com/a")
 	waitMessage(t, tg, userID, "not available", 15*time.Second)
 }
 

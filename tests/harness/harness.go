@@ -121,6 +121,12 @@ func Start(t testing.TB, binary string, tg *tgfake.Server, env ...string) *Bot {
 		"NODE_NAME=e2e",
 		"STATUS_INTERVAL=3s",
 		"ALLOW_PRIVATE_URLS=true",
+		// Torrents stay on loopback: no DHT, trackers or peer exchange, and
+		// a free port so bots of parallel tests do not collide.
+		"TORRENT_PORT=0",
+		"TORRENT_DHT=false",
+		"TORRENT_TRACKERS=false",
+		"TORRENT_PEX=false",
 		"RETRY_INITIAL_DELAY=200ms",
 		"LOG_LEVEL=debug",
 	}, env...)

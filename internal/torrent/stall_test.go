@@ -1,0 +1,111 @@
+package torrent
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mirrorleech/mirrorleech/internal/torrent/swarm"
+)
+
+// deadPeer returns a loopback address nobody listens on.
+func deadPeer(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// A torrent whose peers never answer fails with ErrStalled after the
+// stall timeout, with a message that says so; in the metadata phase too.
+func TestStall(t *testing.T) {
+	seeder := swarm.NewSeeder(t, testFiles(), swarm.Options{})
+	c := newTestClient(t, Config{})
+	dead := deadPeer(t)
+
+	_, err := c.Download(testContext(t, time.Minute), Request{
+		MetaInfo: seeder.MetaInfo, Peers: []string{dead}, Dir: t.TempDir(), StallTimeout: time.Second})
+	require.ErrorIs(t, err, ErrStalled)
+	require.ErrorContains(t, err, "no peers sent any data for 1s")
+
+	var log progressLog
+	magnet := "magnet:?xt=urn:btih:" + seeder.InfoHash + "&x.pe=" + dead
+	_, err = c.Download(testContext(t, time.Minute), Request{
+		Magnet: magnet, Dir: t.TempDir(), StallTimeout: time.Second, Progress: log.add})
+	require.ErrorIs(t, err, ErrStalled)
+	require.ErrorContains(t, err, "no peer sent the torrent's metadata for 1s")
+	require.Equal(t, map[Phase]bool{PhaseMetadata: true}, log.phases())
+	require.Empty(t, c.cl.Torrents())
+}
+
+// Data that stops coming midway (the only seeder leaves) stalls too.
+func TestStallMidway(t *testing.T) {
+	data := swarm.Random(7, 8<<20)
+	seeder := swarm.NewSeeder(t, map[string][]byte{"f.bin": data}, swarm.Options{UploadRateLimit: 4e6})
+	c := newTestClient(t, Config{})
+	var log progressLog
+	_, err := c.Download(testContext(t, time.Minute), Request{
+		Magnet: seeder.Magnet, Dir: t.TempDir(), StallTimeout: time.Second,
+		Progress: func(p Progress) {
+			log.add(p)
+			if p.Done > 0 {
+				seeder.Close()
+			}
+		}})
+	require.ErrorIs(t, err, ErrStalled)
+	require.ErrorContains(t, err, "no peers sent any data for 1s")
+	require.Positive(t, log.last().Done)
+}
+
+// Cancelling in the metadata phase returns the context's error at once
+// and drops the torrent.
+func TestCancelDuringMetadata(t *testing.T) {
+	c := newTestClient(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled time.Time
+	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&x.pe=" + deadPeer(t)
+	_, err := c.Download(ctx, Request{Magnet: magnet, Dir: t.TempDir(), Progress: func(p Progress) {
+		require.Equal(t, PhaseMetadata, p.Phase)
+		if cancelled.IsZero() {
+			cancelled = time.Now()
+			cancel()
+		}
+	}})
+	took := time.Since(cancelled)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Empty(t, c.cl.Torrents())
+	t.Logf("Download returned %s after the cancel", took)
+	// Not a speed check: the call must not wait for anything (no peer, no
+	// metadata) after the cancel.
+	require.Less(t, took, 5*time.Second)
+}
+
+// Closing the client ends a running Download with ErrClosed.
+func TestCloseDuringDownload(t *testing.T) {
+	c, err := New(Config{ListenHost: "127.0.0.1", NoDHT: true, DisableTrackers: true, DisablePEX: true})
+	require.NoError(t, err)
+	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&x.pe=" + deadPeer(t)
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		var once bool
+		_, err := c.Download(context.Background(), Request{Magnet: magnet, Dir: t.TempDir(), Progress: func(Progress) {
+			if !once {
+				once = true
+				close(started)
+			}
+		}})
+		done <- err
+	}()
+	<-started
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, <-done, ErrClosed)
+	require.NoError(t, c.Close(), "Close is idempotent")
+	_, err = c.Download(context.Background(), Request{Magnet: magnet, Dir: t.TempDir()})
+	require.ErrorIs(t, err, ErrClosed)
+}
