@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mirrorleech/mirrorleech/internal/torrent/swarm"
+	"github.com/mirrorleech/mirrorleech/tests/harness"
 	"github.com/mirrorleech/mirrorleech/tests/origin"
 	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
@@ -169,15 +170,15 @@ func TestTorrentResumesFromVerifiedPieces(t *testing.T) {
 	const pieceLen = 64 << 10
 	for _, tc := range []struct {
 		name string
-		stop func(*testing.T, interface{ Stop(); Kill() })
+		stop func(*harness.Bot)
 		// bound is the most the seeder may send twice. A clean stop lets
 		// the engine finish the pieces in flight: under a piece per file.
 		// SIGKILL loses the pieces in flight, which the engine's request
 		// window bounds to ~400 ms of transfer (at least 512 KiB).
 		bound int64
 	}{
-		{"sigterm", func(_ *testing.T, b interface{ Stop(); Kill() }) { b.Stop() }, pieceLen * 2},
-		{"sigkill", func(_ *testing.T, b interface{ Stop(); Kill() }) { b.Kill() }, 1 << 20},
+		{"sigterm", (*harness.Bot).Stop, pieceLen * 2},
+		{"sigkill", (*harness.Bot).Kill, 1 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := map[string][]byte{"a.bin": swarm.Random(11, 5<<20), "b.bin": swarm.Random(12, 3<<20)}
@@ -192,7 +193,7 @@ func TestTorrentResumesFromVerifiedPieces(t *testing.T) {
 
 			tg.PushText(userID, userID, "/mirror "+seeder.Magnet)
 			waitFor(t, 60*time.Second, "a third of the torrent to arrive", func() bool { return seeder.Uploaded() > size/3 })
-			tc.stop(t, bot)
+			tc.stop(bot)
 			before := seeder.Uploaded()
 			bot.Restart()
 
