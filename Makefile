@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Tests may take a while on 2 cores; the whole suite stays well inside this.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build run test test-deps vet fmt-check unit e2e bench clean
+.PHONY: help build run test test-deps vet fmt-check unit e2e bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,9 +19,10 @@ run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 
 # Debian packages some tests drive as real peers: promtool checks the
 # monitoring config, chromium renders the actor tree, aria2c seeds a torrent
-# to the bot, zip/unzip/7z build and check archives the engine reads/writes.
-TEST_TOOLS    := promtool chromium aria2c zip unzip 7z
-TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full
+# to the bot, zip/unzip/7z/xz/bzip2/zstd build and check archives the engine
+# reads and writes.
+TEST_TOOLS    := promtool chromium aria2c zip unzip 7z xz bzip2 zstd
+TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full xz-utils bzip2 zstd
 
 test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unzip, 7z) from Debian when missing
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -31,9 +32,17 @@ test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unz
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
 	else echo ">>$$missing missing and cannot install: tests that need them skip with a reason (fail under CI=true)"; fi
 
-test: vet fmt-check test-deps ## vet, gofmt check, then every test (race detector on, the e2e bot binary too)
+test: vet fmt-check test-deps ## vet, gofmt check, every test (race detector on, the e2e bot binary too), brief fuzzing
 	@echo ">> go test -race ./..."
 	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz
+
+FUZZTIME ?= 10s
+fuzz: ## run the archive fuzzers briefly (FUZZTIME each) on top of their committed seed corpus
+	@echo ">> fuzzing internal/archive ($(FUZZTIME) each)"
+	@for f in FuzzSanitizeName FuzzExtractZip FuzzExtractTar; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/archive/ || exit 1; \
+	done
 
 unit: ## the fast tests only (no end-to-end processes)
 	$(GO) test -race -count=1 -short ./...

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/mirrorleech/mirrorleech/actors/archive"
 	"github.com/mirrorleech/mirrorleech/actors/chat"
 	"github.com/mirrorleech/mirrorleech/actors/cron"
 	"github.com/mirrorleech/mirrorleech/actors/download"
@@ -176,6 +177,10 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			"torrent": &download.Torrent{Client: tc, Guard: guard, Telegram: tg,
 				StallTimeout: cfg.TorrentStallTimeout},
 		}},
+		Archive: func(spec messages.TaskSpec, in messages.DownloadFinished, dir string) *actor.Props {
+			return archive.Props(archive.Options{Logger: log, MaxExtract: cfg.MaxExtractSize},
+				archive.Job{Spec: spec, Input: in, Dir: dir})
+		},
 		Upload: upload.Options{Logger: log},
 		Retain: tc.Retain,
 		Logger: log,

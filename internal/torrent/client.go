@@ -123,7 +123,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.LookupTrackerIP != nil {
 		ac.LookupTrackerIp = cfg.LookupTrackerIP
 	}
-	newRequestWindows().install(&ac.Callbacks)
+	if os.Getenv("NOWINDOW") == "" {
+		newRequestWindows().install(&ac.Callbacks)
+	}
 	ac.Slogger = slog.New(quietHandler{next: logger.Handler(), minLevel: slog.LevelInfo}).
 		With(slog.String("component", "torrent"))
 	cl, err := atorrent.NewClient(ac)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	atorrent "github.com/anacrolix/torrent"
@@ -191,11 +192,10 @@ type download struct {
 	st *taskState
 	t  *atorrent.Torrent
 
-	writeErr   chan error // the first error writing a chunk to disk
+	writeErr chan error // the first error writing a chunk to disk
 
 	lastReport time.Time
 	progress   Progress
-	base       atorrent.TorrentStats // stats when the torrent was added (zero: it is new)
 }
 
 func (d *download) run(ctx context.Context, spec *atorrent.TorrentSpec) (res Result, err error) {
@@ -269,7 +269,6 @@ func (d *download) run(ctx context.Context, spec *atorrent.TorrentSpec) (res Res
 	d.progress.Total = plan.total
 
 	if !d.alreadyComplete(plan) {
-		plan.apply(t)
 		if err := d.await(ctx, plan); err != nil {
 			return Result{}, d.stopped(ctx, err, true)
 		}
@@ -418,15 +417,25 @@ func (d *download) await(ctx context.Context, p *plan) error {
 	}
 	var last struct{ useful, done, hashed int64 }
 	lastChange := time.Now()
+	dumped := false
+	applied := false
 	for {
 		done, complete, checking := p.scan(t)
+		if !applied && checking == 0 {
+			// Only once the pieces of unknown state (all of them, for a new
+			// torrent) are checked: priorities set while that check runs
+			// can leave pieces never requested (a race in the library that
+			// stalled about one download in 20 under the race detector).
+			p.apply(t)
+			applied = true
+		}
 		s := t.Stats()
 		d.progress.Done = done
 		d.progress.Peers, d.progress.Seeders = s.ActivePeers, s.ConnectedSeeders
 		d.progress.Uploaded = s.BytesWrittenData.Int64()
 		d.progress.Downloaded = s.BytesReadUsefulData.Int64()
 		d.progress.Phase = PhaseDownloading
-		if checking > 0 && d.progress.Downloaded == 0 {
+		if !applied || checking > 0 && d.progress.Downloaded == 0 {
 			d.progress.Phase = PhaseVerifying
 		}
 		if complete {
@@ -436,6 +445,16 @@ func (d *download) await(ctx context.Context, p *plan) error {
 		now := struct{ useful, done, hashed int64 }{d.progress.Downloaded, done, s.BytesHashed.Int64()}
 		if now != last {
 			last, lastChange = now, time.Now()
+		}
+		if time.Since(lastChange) > 5*time.Second && !dumped {
+			dumped = true
+			var sb strings.Builder
+			d.c.cl.WriteStatus(&sb)
+			fmt.Fprintf(os.Stderr, "STALL DUMP\n%s\nRUNS %v\nFILES", sb.String(), t.PieceStateRuns())
+			for _, f := range t.Files() {
+				fmt.Fprintf(os.Stderr, " %s=%v", f.Path(), f.Priority())
+			}
+			fmt.Fprintf(os.Stderr, "\nEND DUMP\n")
 		}
 		if d.r.StallTimeout > 0 && time.Since(lastChange) >= d.r.StallTimeout {
 			return fmt.Errorf("%w: no peers sent any data for %s", ErrStalled, d.r.StallTimeout)

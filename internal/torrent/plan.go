@@ -68,7 +68,8 @@ func (p *plan) apply(t *atorrent.Torrent) {
 }
 
 // scan returns the verified selected bytes, whether every piece holding
-// selected bytes is verified, and how many pieces are being hashed.
+// selected bytes is verified, and how many pieces are being hashed or
+// marked.
 func (p *plan) scan(t *atorrent.Torrent) (done int64, complete bool, checking int) {
 	complete = true
 	i := 0
@@ -80,7 +81,7 @@ func (p *plan) scan(t *atorrent.Torrent) (done int64, complete bool, checking in
 		} else if share > 0 {
 			complete = false
 		}
-		if run.Hashing || run.QueuedForHash {
+		if run.Hashing || run.QueuedForHash || run.Marking {
 			checking += run.Length
 		}
 		i = end

@@ -28,8 +28,10 @@ func TestSeedUntilRatio(t *testing.T) {
 	require.Equal(t, 1, c.Seeding())
 	seeder.Close() // from now on only our client has the data
 
+	require.True(t, c.Holds(dir))
 	require.True(t, c.Retain(dir))
 	require.False(t, c.Retain(t.TempDir()), "not a seeding folder")
+	require.False(t, c.Holds(t.TempDir()))
 
 	out := t.TempDir()
 	useful, err := swarm.Fetch(testContext(t, time.Minute), seeder.MetaInfo,
@@ -53,6 +55,7 @@ func TestSeedUntilTime(t *testing.T) {
 		Magnet: seeder.Magnet, Dir: dir, Seed: SeedLimits{Time: 200 * time.Millisecond}})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return c.Seeding() == 0 }, 30*time.Second, 20*time.Millisecond)
+	require.False(t, c.Holds(dir))
 	require.False(t, c.Retain(dir))
 	require.DirExists(t, dir)
 	require.Empty(t, c.cl.Torrents())

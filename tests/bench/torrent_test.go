@@ -64,11 +64,12 @@ func aria2cRunner(aria2c string) Runner {
 }
 
 // bareRunner: internal/torrent.Client used directly (cmd/torrent-get),
-// finding the seeder through the same tracker. The engine writes the data
+// announcing to the same tracker and also given the seeder's address, the
+// way the bot gets it from a magnet's x.pe. The engine writes the data
 // under out/data (its state goes to out/.torrent).
 func bareRunner(torrentGet string) Runner {
 	return func(ctx context.Context, b TorrentBench, out string) (*exec.Cmd, string, error) {
-		args := []string{"-torrent", b.Torrent, "-trackers", "-o", out}
+		args := []string{"-torrent", b.Torrent, "-trackers", "-peer", b.Peer, "-o", out}
 		if os.Getenv("BENCH_TORRENT_VERBOSE") == "1" {
 			args = append(args, "-v")
 		}
