@@ -59,9 +59,11 @@ fmt-check: ## fail when gofmt would change a file
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: ## benchmarks side by side with peer tools (aria2c, curl) and the leech RSS; not part of test
+bench: ## benchmarks side by side with peer tools (aria2c, curl, zip, unzip, 7z) and the leech RSS; not part of test
 	bash tests/bench/httpdl.sh
 	BENCH_LEECH_RSS=1 $(GO) test -count=1 -run TestLeechPeakRSS -v -timeout 30m ./tests/bench/
+	BENCH_ARCHIVE=1 $(GO) test -count=1 -run TestArchiveThroughput -v -timeout 30m ./tests/bench/
+	BENCH_TORRENT=1 $(GO) test -count=1 -run TestTorrentThroughput -v -timeout 30m ./tests/bench/
 
 clean: ## remove build output
 	rm -rf bin

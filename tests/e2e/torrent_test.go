@@ -244,3 +244,21 @@ func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+func TestTorrentTrackerOnAPrivateAddressIsNotContacted(t *testing.T) {
+	tr := swarm.NewTracker(t)
+	seeder := swarm.NewSeeder(t, map[string][]byte{"x.bin": swarm.Random(31, 300_000)}, swarm.Options{Announce: tr.URL})
+	waitFor(t, 10*time.Second, "the seeder to announce", func() bool { return tr.Announces() > 0 })
+	seen := tr.Announces()
+	tg := tgfake.New(t, tgfake.Options{})
+	startBot(t, tg, "ALLOW_PRIVATE_URLS=false", "TORRENT_TRACKERS=true", "TORRENT_STALL_TIMEOUT=3s")
+
+	// The .torrent comes from the chat (a link to 127.0.0.1 would be refused
+	// up front); its tracker is on loopback, which the guard refuses too.
+	doc := tg.PushDocument(userID, userID, "x.torrent", seeder.MetaInfo, "")
+	tg.PushText(userID, userID, "/leech", tgfake.ReplyTo(doc.MessageID))
+	failed := waitMessage(t, tg, userID, "❌", 60*time.Second)
+	require.Contains(t, failed.Text, "no peers sent any data for 3s")
+	require.Equal(t, seen, tr.Announces(), "the bot never reached the loopback tracker")
+	require.Empty(t, tg.Documents(userID))
+}
