@@ -111,9 +111,16 @@ func New(cfg Config) (*Client, error) {
 		ac.MaxAllocPeerRequestDataPerConn = cfg.maxAllocPerConn
 	}
 	if cfg.DownloadRateLimit > 0 {
-		ac.DownloadRateLimiter = rate.NewLimiter(rate.Limit(cfg.DownloadRateLimit), 0)
+		// An eighth of a second of burst (the library would allow a whole
+		// second at full speed); reads are cut to the burst, so not too small.
+		burst := int(max(64<<10, cfg.DownloadRateLimit/8))
+		ac.DownloadRateLimiter = rate.NewLimiter(rate.Limit(cfg.DownloadRateLimit), burst)
 	}
 	if cfg.UploadRateLimit > 0 {
+		// Burst 0: the library uses the request budget (16 MiB). Its limited
+		// upload can lose a connection writer's wake-up and pause that
+		// connection until the next keep-alive (a minute); seeding is best
+		// effort, so this is tolerated (the test seeder works around it).
 		ac.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadRateLimit), 0)
 	}
 	if cfg.DialContext != nil {
@@ -123,9 +130,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.LookupTrackerIP != nil {
 		ac.LookupTrackerIp = cfg.LookupTrackerIP
 	}
-	if os.Getenv("NOWINDOW") == "" {
-		newRequestWindows().install(&ac.Callbacks)
-	}
+	newRequestWindows().install(&ac.Callbacks)
 	ac.Slogger = slog.New(quietHandler{next: logger.Handler(), minLevel: slog.LevelInfo}).
 		With(slog.String("component", "torrent"))
 	cl, err := atorrent.NewClient(ac)

@@ -52,14 +52,14 @@
 // The bolt database records whole verified pieces only: what is partly
 // received when a download stops is fetched again by the next run. Two
 // measures keep that small. Each peer's request window is capped at what
-// it delivers in 0.4 s (the library keeps up to ~960 requests, 15 MiB, in
+// it delivers in 0.3 s (the library keeps up to ~960 requests, 15 MiB, in
 // flight to every peer, and peers like itself serve them in random order,
 // leaving dozens of pieces partial at any time); the window grows with the
-// rate, so throughput is not capped while the round trip stays under 0.4 s.
+// rate, so throughput is not capped while the round trip stays under 0.3 s.
 // And a stopped download (cancelled context, closed client) keeps fetching
-// only the missing chunks of its partial pieces for up to 0.6 s, so they are
+// only the missing chunks of its partial pieces for up to 0.7 s, so they are
 // verified and recorded before it returns. A killed process loses its
-// partial pieces: about 0.4 s of each peer's rate.
+// partial pieces: about 0.3 s of each peer's rate.
 //
 // # Process requirements
 //

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	atorrent "github.com/anacrolix/torrent"
@@ -104,7 +103,7 @@ const (
 	// settleBudget bounds how long a stopped download keeps fetching the
 	// pieces it has partly, so they are verified and kept for the next run
 	// (the piece database records whole pieces only).
-	settleBudget = 600 * time.Millisecond
+	settleBudget = 700 * time.Millisecond
 )
 
 // Download fetches the torrent into r.Dir and returns when the selected
@@ -417,7 +416,6 @@ func (d *download) await(ctx context.Context, p *plan) error {
 	}
 	var last struct{ useful, done, hashed int64 }
 	lastChange := time.Now()
-	dumped := false
 	applied := false
 	for {
 		done, complete, checking := p.scan(t)
@@ -446,18 +444,12 @@ func (d *download) await(ctx context.Context, p *plan) error {
 		if now != last {
 			last, lastChange = now, time.Now()
 		}
-		if time.Since(lastChange) > 5*time.Second && !dumped {
-			dumped = true
-			var sb strings.Builder
-			d.c.cl.WriteStatus(&sb)
-			fmt.Fprintf(os.Stderr, "STALL DUMP\n%s\nRUNS %v\nFILES", sb.String(), t.PieceStateRuns())
-			for _, f := range t.Files() {
-				fmt.Fprintf(os.Stderr, " %s=%v", f.Path(), f.Priority())
-			}
-			fmt.Fprintf(os.Stderr, "\nEND DUMP\n")
-		}
 		if d.r.StallTimeout > 0 && time.Since(lastChange) >= d.r.StallTimeout {
 			return fmt.Errorf("%w: no peers sent any data for %s", ErrStalled, d.r.StallTimeout)
+		}
+		next := tick.C
+		if !applied {
+			next = time.After(10 * time.Millisecond) // the check is quick on a new torrent
 		}
 		select {
 		case err := <-d.writeErr:
@@ -468,7 +460,7 @@ func (d *download) await(ctx context.Context, p *plan) error {
 			return ctx.Err()
 		case <-t.Closed():
 			return ErrClosed
-		case <-tick.C:
+		case <-next:
 		}
 	}
 }

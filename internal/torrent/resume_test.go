@@ -20,12 +20,16 @@ import (
 // childEnv names the job of a child process started from the test binary.
 const childEnv = "TORRENT_TEST_CHILD"
 
-// resumeSeeder seeds 24 MiB in 256 KiB pieces at 8 MB/s, slow enough to
-// stop a download midway.
+// resumeSeeder seeds 24 MiB in 256 KiB pieces. The leechers are throttled
+// to resumeRate (Config.DownloadRateLimit), slow enough to stop them
+// midway; their socket buffers then hold data in flight too, the harder
+// case for the settle step.
 func resumeSeeder(t *testing.T) (*swarm.Seeder, []byte) {
 	data := swarm.Random(42, 24<<20)
-	return swarm.NewSeeder(t, map[string][]byte{"big.bin": data}, swarm.Options{UploadRateLimit: 8e6}), data
+	return swarm.NewSeeder(t, map[string][]byte{"big.bin": data}, swarm.Options{}), data
 }
+
+const resumeRate = 8e6
 
 // A download stopped midway (context cancelled, client closed: a node
 // stop) and started again in the same Dir by a new client fetches again
@@ -37,13 +41,13 @@ func TestResumeAfterStop(t *testing.T) {
 	dir := t.TempDir()
 	size := int64(len(data))
 
-	c1 := newTestClient(t, Config{})
+	c1 := newTestClient(t, Config{DownloadRateLimit: resumeRate})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log1 progressLog
 	_, err := c1.Download(ctx, Request{Magnet: seeder.Magnet, Dir: dir, Progress: func(p Progress) {
 		log1.add(p)
-		if p.Done >= size*35/100 {
+		if p.Done >= size/2 {
 			cancel()
 		}
 	}})
@@ -52,7 +56,7 @@ func TestResumeAfterStop(t *testing.T) {
 	first := log1.last()
 	require.Less(t, first.Done, size, "stopped before the end")
 
-	c2 := newTestClient(t, Config{})
+	c2 := newTestClient(t, Config{DownloadRateLimit: resumeRate})
 	var log2 progressLog
 	res, err := c2.Download(testContext(t, time.Minute), Request{Magnet: seeder.Magnet, Dir: dir, Progress: log2.add})
 	require.NoError(t, err)
@@ -87,7 +91,7 @@ func TestResumeAfterKill(t *testing.T) {
 	lines := bufio.NewScanner(out)
 	for lines.Scan() {
 		require.NoError(t, json.Unmarshal(lines.Bytes(), &last))
-		if last.Done >= size*35/100 {
+		if last.Done >= size/2 {
 			break
 		}
 	}
@@ -96,7 +100,7 @@ func TestResumeAfterKill(t *testing.T) {
 	require.Less(t, last.Done, size)
 	sentToChild := seeder.Uploaded() - before
 
-	c := newTestClient(t, Config{})
+	c := newTestClient(t, Config{DownloadRateLimit: resumeRate})
 	var log progressLog
 	res, err := c.Download(testContext(t, time.Minute), Request{Magnet: seeder.Magnet, Dir: dir, Progress: log.add})
 	require.NoError(t, err)
@@ -104,8 +108,11 @@ func TestResumeAfterKill(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sum(data), sum(b))
 	second := log.last()
-	t.Logf("killed at %d verified (%d received); run 2 received %d; re-downloaded at most %d (seeder sent %d to the child)",
-		last.Done, last.Downloaded, second.Downloaded, sentToChild+second.Downloaded-size, sentToChild)
+	// The child's last report is up to 250 ms old (a lower bound of what it
+	// got); the seeder's count includes what sat unread in its socket.
+	t.Logf("killed at %d verified, %d received; run 2 received %d; re-downloaded between %d and %d (the seeder sent the child %d)",
+		last.Done, last.Downloaded, second.Downloaded, last.Downloaded+second.Downloaded-size,
+		sentToChild+second.Downloaded-size, sentToChild)
 	require.LessOrEqual(t, second.Downloaded, size-last.Done, "every piece verified before the kill was kept")
 }
 
@@ -114,7 +121,7 @@ func TestResumeAfterKill(t *testing.T) {
 // progress on stdout until killed, or, for "mapped", removes the folder
 // and prints how many of its files are still mapped.
 func runChild(kind string) int {
-	c, err := New(Config{ListenHost: "127.0.0.1", NoDHT: true, DisableTrackers: true, DisablePEX: true,
+	c, err := New(Config{ListenHost: "127.0.0.1", NoDHT: true, DisableTrackers: true, DisablePEX: true, DownloadRateLimit: resumeRate,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

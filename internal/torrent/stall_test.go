@@ -45,8 +45,8 @@ func TestStall(t *testing.T) {
 // Data that stops coming midway (the only seeder leaves) stalls too.
 func TestStallMidway(t *testing.T) {
 	data := swarm.Random(7, 8<<20)
-	seeder := swarm.NewSeeder(t, map[string][]byte{"f.bin": data}, swarm.Options{UploadRateLimit: 4e6})
-	c := newTestClient(t, Config{})
+	seeder := swarm.NewSeeder(t, map[string][]byte{"f.bin": data}, swarm.Options{})
+	c := newTestClient(t, Config{DownloadRateLimit: 4e6})
 	var log progressLog
 	_, err := c.Download(testContext(t, time.Minute), Request{
 		Magnet: seeder.Magnet, Dir: t.TempDir(), StallTimeout: time.Second,

@@ -19,7 +19,7 @@ import (
 // partial pieces within the settle budget. As long as windowTime exceeds the
 // round trip, the window grows with the rate, so throughput is not capped.
 const (
-	windowTime   = 400 * time.Millisecond
+	windowTime   = 300 * time.Millisecond
 	minWindow    = 32 // requests (512 KiB): the floor for slow or new peers
 	chunkSize    = 16 << 10
 	windowSample = 250 * time.Millisecond

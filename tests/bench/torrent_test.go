@@ -22,6 +22,8 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/internal/config"
 	"github.com/mirrorleech/mirrorleech/internal/torrent/swarm"
+	"github.com/mirrorleech/mirrorleech/tests/harness"
+	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
 // TorrentBench is what a leecher of the torrent benchmark is given.
@@ -46,6 +48,9 @@ type Runner func(ctx context.Context, b TorrentBench, out string) (cmd *exec.Cmd
 type runnerEntry struct {
 	name string
 	run  Runner
+	// measure, when set, replaces run: a leecher that is not one process
+	// per download (the bot, which keeps running between downloads).
+	measure func(t *testing.T, seed torrentSeeder, out string) leechResult
 }
 
 // aria2cRunner: aria2c finds the seeder through the tracker (it has no
@@ -93,7 +98,7 @@ type leechResult struct {
 	ok                   bool
 }
 
-// TestTorrentBench compares leechers of one torrent from one seeder on
+// TestTorrentThroughput compares leechers of one torrent from one seeder on
 // loopback: aria2c, the engine used directly, and (added by the bot's
 // end-to-end code) the bot. Set BENCH_TORRENT=1 to run it.
 //
@@ -103,7 +108,7 @@ type leechResult struct {
 // BENCH_TORRENT_PIECE (1MiB), BENCH_DIR (work directory, kept when set;
 // the payload is generated once and reused), BENCH_OUT (where leechers
 // write, default BENCH_DIR/out; /dev/shm takes the disk out).
-func TestTorrentBench(t *testing.T) {
+func TestTorrentThroughput(t *testing.T) {
 	if os.Getenv("BENCH_TORRENT") != "1" {
 		t.Skip("a benchmark: set BENCH_TORRENT=1")
 	}
@@ -137,8 +142,9 @@ func TestTorrentBench(t *testing.T) {
 	t.Logf("seeder %s, %d bytes in %d-byte pieces, sha256 %s", seed.bench.Peer, size, piece, seed.sha256)
 
 	runners := []runnerEntry{
-		{"aria2c", aria2cRunner(aria2c)},
-		{"bare client", bareRunner(filepath.Join(bin, "torrent-get"))},
+		{name: "aria2c", run: aria2cRunner(aria2c)},
+		{name: "bare client", run: bareRunner(filepath.Join(bin, "torrent-get"))},
+		{name: "bot", measure: botLeecher(t, filepath.Join(outRoot, "bot"))},
 	}
 	if only := os.Getenv("BENCH_TORRENT_ONLY"); only != "" {
 		runners = slices.DeleteFunc(runners, func(r runnerEntry) bool { return r.name != only })
@@ -231,6 +237,9 @@ func leechOnce(t *testing.T, r runnerEntry, seed torrentSeeder, out string) leec
 	require.NoError(t, os.MkdirAll(out, 0o755))
 	// Flush the previous run's writeback so it does not slow this one.
 	require.NoError(t, exec.Command("sync").Run())
+	if r.measure != nil {
+		return r.measure(t, seed, out)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd, result, err := r.run(ctx, seed.bench, out)
@@ -322,6 +331,17 @@ func torrentTable(runners []runnerEntry, results [][]leechResult, size int64) st
 		fmt.Fprintf(&b, "%s / %s: speed %.2fx, CPU %.2fx\n", runners[i].name, runners[0].name,
 			speed[i]/speed[0], cpu[i]/cpu[0])
 	}
+	// The bot against the engine alone: what the actors cost.
+	for i, r := range runners {
+		if r.name != "bot" {
+			continue
+		}
+		for j, bare := range runners {
+			if bare.name == "bare client" {
+				fmt.Fprintf(&b, "bot / bare client: speed %.2fx, CPU %.2fx\n", speed[i]/speed[j], cpu[i]/cpu[j])
+			}
+		}
+	}
 	return b.String()
 }
 
@@ -339,4 +359,65 @@ func rangeOf(v []float64) string {
 		return strconv.FormatFloat(lo, 'f', 2, 64)
 	}
 	return fmt.Sprintf("%.2f-%.2f", lo, hi)
+}
+
+// botLeecher starts the real bot once (built like the end-to-end tests,
+// against the Bot API fake) and measures each download as the time from
+// "/mirror MAGNET" to the done message, and the bot process's CPU over that
+// time (/proc, so its start-up is not counted). The magnet carries the
+// seeder's address as x.pe, as a user's magnet would carry peers; the
+// result is mirrored to out. RSS is the bot's peak over its whole life.
+func botLeecher(t *testing.T, root string) func(*testing.T, torrentSeeder, string) leechResult {
+	bin, cleanup, err := harness.Build()
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	tg := tgfake.New(t, tgfake.Options{})
+	var bot *harness.Bot
+	runs := 0
+	return func(t *testing.T, seed torrentSeeder, out string) leechResult {
+		if bot == nil {
+			// MIRROR_DEST is fixed at start: every run mirrors into the
+			// same out folder, which leechOnce empties between runs.
+			bot = harness.Start(t, bin, tg, "LOG_LEVEL=warn", "MIRROR_DEST="+out,
+				"DOWNLOAD_DIR="+filepath.Join(root, "work"), "STATE_DIR="+filepath.Join(root, "state"))
+		}
+		runs++
+		pid := bot.Cmd.Process.Pid
+		cpu0 := procCPU(t, pid)
+		seedCPU0 := procCPU(t, seed.pid)
+		start := time.Now()
+		tg.PushText(harness.UserID, harness.UserID, "/mirror "+seed.bench.Magnet)
+		// The download ends when the result appears in MIRROR_DEST (it is
+		// renamed there complete and synced); the chat's final message
+		// follows at the outbox's per-chat pace, which is not download time.
+		result := filepath.Join(out, seed.bench.Name)
+		for {
+			if _, err := os.Stat(result); err == nil {
+				break
+			}
+			for _, m := range tg.Messages(harness.UserID) {
+				require.False(t, strings.HasPrefix(m.Text, "❌"), "the bot failed: %s", m.Text)
+			}
+			require.Less(t, time.Since(start), 20*time.Minute, "the bot did not finish")
+			time.Sleep(10 * time.Millisecond)
+		}
+		res := leechResult{wall: time.Since(start), cpu: procCPU(t, pid) - cpu0, seederCPU: procCPU(t, seed.pid) - seedCPU0}
+		waitDone := time.Now()
+		for {
+			n := 0
+			for _, m := range tg.Messages(harness.UserID) {
+				if strings.HasPrefix(m.Text, "✅") {
+					n++
+				}
+			}
+			if n >= runs {
+				break
+			}
+			require.Less(t, time.Since(waitDone), time.Minute, "no final message")
+			time.Sleep(20 * time.Millisecond)
+		}
+		res.rssKiB, _ = rssKiB(pid, "VmHWM")
+		res.ok = fileSHA256(t, result) == seed.sha256
+		return res
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +36,8 @@ type Options struct {
 	Name string
 	// PieceLength of the torrent, a power of two ≥ 16 KiB; default 256 KiB.
 	PieceLength int64
-	// UploadRateLimit caps the seeder's upload in bytes per second (0: none).
+	// UploadRateLimit caps the seeder's upload in bytes per second (0: none),
+	// with a burst of 1/20 s (at least 64 KiB).
 	UploadRateLimit int64
 	// Announce is a tracker URL written into the .torrent and announced to.
 	Announce string
@@ -52,9 +54,12 @@ type Seeder struct {
 	Size        int64  // total bytes
 	PieceLength int64
 
-	cl *torrent.Client
-	t  *torrent.Torrent
-	st storage.ClientImplCloser
+	cl   *torrent.Client
+	t    *torrent.Torrent
+	st   storage.ClientImplCloser
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
 // NewSeeder writes files (slash-separated paths relative to the torrent's
@@ -186,7 +191,9 @@ func Seed(mi []byte, parent string, uploadRateLimit int64) (*Seeder, error) {
 		MetaInfo: mi, InfoHash: ih.HexString(), Name: info.BestName(),
 		Root: filepath.Join(parent, info.BestName()), Size: info.TotalLength(), PieceLength: info.PieceLength,
 		Addr: fmt.Sprintf("127.0.0.1:%d", cl.LocalPort()), cl: cl, t: t, st: st,
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	go s.wakeWriters(uploadRateLimit > 0)
 	mag := m.Magnet(&ih, &info)
 	mag.Params = url.Values{"x.pe": {s.Addr}}
 	s.Magnet = mag.String()
@@ -210,10 +217,40 @@ func (s *Seeder) Uploaded() int64 {
 	return st.BytesWrittenData.Int64()
 }
 
+// wakeWriters works around a lost wake-up in the library's rate-limited
+// upload: a connection's writer that must wait for the limiter arms a timer
+// to wake itself, and when the timer fires before the writer sleeps, the
+// writer sleeps until the next keep-alive, a minute later, while the
+// leecher waits for the chunks it asked for. Toggling data download on this
+// complete torrent wakes every connection's writer and changes nothing
+// else, so a throttled seeder does it every 50 ms.
+func (s *Seeder) wakeWriters(throttled bool) {
+	defer close(s.done)
+	if !throttled {
+		<-s.stop
+		return
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			s.t.DisallowDataDownload()
+			s.t.AllowDataDownload()
+		}
+	}
+}
+
 // Close stops seeding and closes the client. It is idempotent.
 func (s *Seeder) Close() {
-	s.cl.Close()
-	_ = s.st.Close()
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		s.cl.Close()
+		_ = s.st.Close()
+	})
 }
 
 // Fetch downloads the whole torrent mi from peers ("host:port") into dir
