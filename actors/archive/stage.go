@@ -13,6 +13,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/worker"
 	"github.com/mirrorleech/mirrorleech/internal/archive"
 	"github.com/mirrorleech/mirrorleech/internal/speed"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
@@ -65,13 +66,12 @@ type workerDone struct {
 
 // Stage is the archive stage actor.
 type Stage struct {
-	o      Options
-	job    Job
-	log    *slog.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
-	meter  speed.Meter
-	note   string
+	o     Options
+	job   Job
+	log   *slog.Logger
+	work  worker.Worker
+	meter speed.Meter
+	note  string
 }
 
 var _ actor.Actor = (*Stage)(nil)
@@ -105,7 +105,7 @@ func (s *Stage) Receive(ctx actor.Context) {
 		ctx.Send(ctx.Parent(), &messages.StageProgressed{Stage: messages.StageArchiving, Name: m.name,
 			Done: m.done, Total: m.total, Speed: s.meter.Observe(m.done, time.Now()), Note: m.note})
 	case *workerDone:
-		s.done = nil
+		s.work.Finished()
 		if m.err != nil {
 			s.log.Info("archive attempt failed", slog.Any("err", m.err))
 			supervision.Escalate(ctx, userFacing(m.err))
@@ -117,41 +117,28 @@ func (s *Stage) Receive(ctx actor.Context) {
 }
 
 func (s *Stage) start(ctx actor.Context) {
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.cancel, s.done = cancel, done
 	self, root, job, o := ctx.Self(), ctx.ActorSystem().Root, s.job, s.o
-	go func() {
-		defer close(done)
+	s.work.Start(func(wctx context.Context) {
 		res, err := run(wctx, o, job, func(p workerProgress) { root.Send(self, &p) })
 		if wctx.Err() != nil {
 			return // stopped on purpose: nobody is waiting for the result
 		}
 		root.Send(self, &workerDone{res: res, err: err})
-	}()
+	})
 }
 
 // halt cancels the worker and waits for it, bounded, so that its partial
 // output is gone before a successor starts or the task cleans up.
 func (s *Stage) halt() {
-	if s.cancel == nil {
-		return
+	if !s.work.Halt(s.o.StopWait) {
+		s.log.Warn("archive worker did not stop in time")
 	}
-	s.cancel()
-	if s.done != nil {
-		select {
-		case <-s.done:
-		case <-time.After(s.o.StopWait):
-			s.log.Warn("archive worker did not stop in time")
-		}
-	}
-	s.cancel, s.done = nil, nil
 }
 
 // Describe reports the stage for the actor tree.
 func (s *Stage) Describe() map[string]any {
 	return map[string]any{"task_id": s.job.Spec.ID, "stage": "archive", "zip": s.job.Spec.Zip,
-		"extract": s.job.Spec.Extract, "running": s.cancel != nil, "note": s.note, "speed": s.meter.Rate()}
+		"extract": s.job.Spec.Extract, "running": s.work.Running(), "note": s.note, "speed": s.meter.Rate()}
 }
 
 // run does the work of one attempt: extract, zip, or extract then zip. Each

@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/worker"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/speed"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -72,8 +73,7 @@ type Stage struct {
 	o      Options
 	job    Job
 	log    *slog.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
+	work   worker.Worker
 	meter  speed.Meter
 	up     speed.Meter
 	choice chan []int // the worker's pending question, if any
@@ -128,7 +128,7 @@ func (s *Stage) Receive(ctx actor.Context) {
 			s.choice = nil
 		}
 	case *workerDone:
-		s.done = nil
+		s.work.Finished()
 		if m.err != nil {
 			s.log.Info("download attempt failed", slog.Any("err", m.err))
 			supervision.Escalate(ctx, m.err)
@@ -154,9 +154,6 @@ func (s *Stage) start(ctx actor.Context) {
 			fmt.Sprintf("this node cannot download %s sources", s.job.Spec.Source.Engine())))
 		return
 	}
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.cancel, s.done = cancel, done
 	self, root, job := ctx.Self(), ctx.ActorSystem().Root, s.job
 	job.Choose = func(cctx context.Context, files []messages.TorrentFile) ([]int, error) {
 		reply := make(chan []int, 1)
@@ -168,35 +165,25 @@ func (s *Stage) start(ctx actor.Context) {
 			return nil, cctx.Err()
 		}
 	}
-	go func() {
-		defer close(done)
+	s.work.Start(func(wctx context.Context) {
 		res, err := eng.Fetch(wctx, job, func(p Progress) { root.Send(self, &workerProgress{p: p}) })
 		if wctx.Err() != nil {
 			return // stopped on purpose: nobody is waiting for the result
 		}
 		root.Send(self, &workerDone{res: res, err: err})
-	}()
+	})
 }
 
 // halt cancels the worker and waits for it, bounded, so no write of this
 // attempt lands after the stage is gone.
 func (s *Stage) halt() {
-	if s.cancel == nil {
-		return
+	if !s.work.Halt(s.o.StopWait) {
+		s.log.Warn("download worker did not stop in time")
 	}
-	s.cancel()
-	if s.done != nil {
-		select {
-		case <-s.done:
-		case <-time.After(s.o.StopWait):
-			s.log.Warn("download worker did not stop in time")
-		}
-	}
-	s.cancel, s.done = nil, nil
 }
 
 // Describe reports the stage for the actor tree.
 func (s *Stage) Describe() map[string]any {
 	return map[string]any{"task_id": s.job.Spec.ID, "stage": "download", "engine": s.job.Spec.Source.Engine(),
-		"running": s.cancel != nil, "speed": s.meter.Rate()}
+		"running": s.work.Running(), "speed": s.meter.Rate()}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/worker"
 	"github.com/mirrorleech/mirrorleech/internal/deliver"
 	"github.com/mirrorleech/mirrorleech/internal/speed"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -68,8 +69,7 @@ type Stage struct {
 	sent   int64 // bytes of the confirmed parts
 	total  int64
 	meter  speed.Meter
-	cancel context.CancelFunc
-	wdone  chan struct{}
+	mirror worker.Worker
 }
 
 var _ actor.Actor = (*Stage)(nil)
@@ -157,7 +157,7 @@ func (s *Stage) Receive(ctx actor.Context) {
 	case *mirrorProgress:
 		s.progress(ctx, m.done)
 	case *mirrorDone:
-		s.wdone = nil
+		s.mirror.Finished()
 		if m.err != nil {
 			supervision.Escalate(ctx, m.err)
 			return
@@ -213,13 +213,9 @@ func caption(name string, i, n int) string {
 }
 
 func (s *Stage) startMirror(ctx actor.Context) {
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.cancel, s.wdone = cancel, done
 	self, root, job := ctx.Self(), ctx.ActorSystem().Root, s.job
 	s.total = job.Result.Size
-	go func() {
-		defer close(done)
+	s.mirror.Start(func(wctx context.Context) {
 		var last time.Time
 		to := deliver.ToDir
 		if job.Keep {
@@ -235,22 +231,13 @@ func (s *Stage) startMirror(ctx actor.Context) {
 			return
 		}
 		root.Send(self, &mirrorDone{path: p, err: err})
-	}()
+	})
 }
 
 func (s *Stage) haltMirror() {
-	if s.cancel == nil {
-		return
+	if !s.mirror.Halt(s.o.StopWait) {
+		s.log.Warn("mirror copy did not stop in time")
 	}
-	s.cancel()
-	if s.wdone != nil {
-		select {
-		case <-s.wdone:
-		case <-time.After(s.o.StopWait):
-			s.log.Warn("mirror copy did not stop in time")
-		}
-	}
-	s.cancel, s.wdone = nil, nil
 }
 
 // SplitParts lists the documents a leech of path sends: every regular file
