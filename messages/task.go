@@ -98,13 +98,18 @@ func (s Source) IsTorrent() bool {
 	if s.File != nil {
 		return strings.HasSuffix(strings.ToLower(s.File.Name), ".torrent") || s.File.MIME == "application/x-bittorrent"
 	}
-	if len(s.URL) >= 7 && strings.EqualFold(s.URL[:7], "magnet:") {
+	if s.IsMagnet() {
 		return true
 	}
 	if u, err := url.Parse(s.URL); err == nil {
 		return strings.HasSuffix(strings.ToLower(u.Path), ".torrent")
 	}
 	return false
+}
+
+// IsMagnet reports whether the source is a magnet link.
+func (s Source) IsMagnet() bool {
+	return s.File == nil && len(s.URL) >= 7 && strings.EqualFold(s.URL[:7], "magnet:")
 }
 
 // SeedLimits say how long a finished torrent keeps seeding: until it has

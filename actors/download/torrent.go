@@ -37,9 +37,13 @@ type Torrent struct {
 	Telegram *tgapi.Client
 	// StallTimeout fails a torrent that gets no metadata or data this long.
 	StallTimeout time.Duration
-	// HTTP fetches .torrent links; nil builds one on the guard's transport.
+	// HTTP fetches .torrent links: the node's guarded client (its dialer
+	// and redirect check apply the guard), shared with the HTTP engine.
 	HTTP *http.Client
 }
+
+// fetchTimeout bounds fetching a .torrent file, which is small.
+const fetchTimeout = 2 * time.Minute
 
 // Fetch implements Engine.
 func (e *Torrent) Fetch(ctx context.Context, job Job, progress func(Progress)) (messages.DownloadFinished, error) {
@@ -71,8 +75,7 @@ func (e *Torrent) Fetch(ctx context.Context, job Job, progress func(Progress)) (
 			return job.Choose(ctx, list)
 		}
 	}
-	src := job.Spec.Source
-	if src.File == nil && isMagnet(src.URL) {
+	if src := job.Spec.Source; src.IsMagnet() {
 		req.Magnet = src.URL
 	} else {
 		meta, err := e.metaInfo(ctx, job)
@@ -87,8 +90,6 @@ func (e *Torrent) Fetch(ctx context.Context, job Job, progress func(Progress)) (
 	}
 	return messages.DownloadFinished{Path: res.Path, Name: res.Name, Size: res.Size}, nil
 }
-
-func isMagnet(s string) bool { return len(s) >= 7 && (s[:7] == "magnet:" || s[:7] == "MAGNET:") }
 
 // metaInfo returns the task's .torrent: the copy kept in its folder, or a
 // fresh one from the link or the chat, which is then kept.
@@ -145,15 +146,13 @@ func (e *Torrent) fromLink(ctx context.Context, link string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := e.HTTP
-	if client == nil {
-		client = &http.Client{Transport: e.Guard.Transport(), CheckRedirect: e.Guard.CheckRedirect, Timeout: 2 * time.Minute}
-	}
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the .torrent file: %w", err)
 	}
-	resp, err := client.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the .torrent file: %w", err)
 	}

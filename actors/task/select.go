@@ -30,7 +30,6 @@ type selection struct {
 	msgID  int
 	gen    int // tells this selection's timeout from an earlier one's
 	timer  *time.Timer
-	chatID int64
 }
 
 type selectTimedOut struct{ gen int }
@@ -43,7 +42,7 @@ func (t *Task) askFiles(ctx actor.Context, m *messages.ChooseFiles) {
 	}
 	t.closeSelection(ctx, "")
 	t.selGen++
-	s := &selection{files: m.Files, chosen: make([]bool, len(m.Files)), gen: t.selGen, chatID: t.spec.ChatID}
+	s := &selection{files: m.Files, chosen: make([]bool, len(m.Files)), gen: t.selGen}
 	for i := range s.chosen {
 		s.chosen[i] = true
 	}
@@ -119,7 +118,7 @@ func (t *Task) onSelection(ctx actor.Context, m *messages.SelectionPressed) {
 	answer("", false)
 	if s.msgID != 0 {
 		text, kb := t.renderSelection()
-		ctx.Send(t.outbox(ctx), &messages.EditText{ChatID: s.chatID, MessageID: s.msgID, HTML: true, Text: text, Keyboard: kb})
+		ctx.Send(t.outbox(ctx), &messages.EditText{ChatID: t.spec.ChatID, MessageID: s.msgID, HTML: true, Text: text, Keyboard: kb})
 	}
 }
 
@@ -136,10 +135,10 @@ func (t *Task) closeSelection(ctx actor.Context, text string) {
 		return
 	}
 	if text == "" {
-		ctx.Send(t.outbox(ctx), &messages.DeleteMessage{ChatID: s.chatID, MessageID: s.msgID})
+		ctx.Send(t.outbox(ctx), &messages.DeleteMessage{ChatID: t.spec.ChatID, MessageID: s.msgID})
 		return
 	}
-	ctx.Send(t.outbox(ctx), &messages.EditText{ChatID: s.chatID, MessageID: s.msgID, HTML: true, Text: text})
+	ctx.Send(t.outbox(ctx), &messages.EditText{ChatID: t.spec.ChatID, MessageID: s.msgID, HTML: true, Text: text})
 }
 
 func (s *selection) pages() int { return max(1, (len(s.files)+filesPerPage-1)/filesPerPage) }

@@ -129,9 +129,10 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		return fmt.Errorf("creating the telegram client: %w", err)
 	}
 	guard := netguard.New(cfg.AllowPrivateURLs)
+	guarded := &http.Client{Transport: guard.Transport(), CheckRedirect: guard.CheckRedirect}
 	dl := httpdl.New(httpdl.Options{
 		Connections: cfg.HTTPConnections,
-		Client:      &http.Client{Transport: guard.Transport(), CheckRedirect: guard.CheckRedirect},
+		Client:      guarded,
 		UserAgent:   "mirrorleech/" + version,
 		Logger:      log.With(slog.String("component", "httpdl")),
 	})
@@ -174,7 +175,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Download: download.Options{Logger: log, MaxSize: cfg.MaxTaskSize, Engines: map[string]download.Engine{
 			"http":     &download.HTTP{Guard: guard, Downloader: dl},
 			"telegram": &download.Telegram{Client: tg},
-			"torrent": &download.Torrent{Client: tc, Guard: guard, Telegram: tg,
+			"torrent": &download.Torrent{Client: tc, Guard: guard, Telegram: tg, HTTP: guarded,
 				StallTimeout: cfg.TorrentStallTimeout},
 		}},
 		Archive: func(spec messages.TaskSpec, in messages.DownloadFinished, dir string) *actor.Props {

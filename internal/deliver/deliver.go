@@ -106,23 +106,7 @@ func claimName(dir, name, tmp string) (string, error) {
 // linkTree recreates the folders of src under dst and hard-links its
 // regular files there.
 func linkTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type().IsRegular():
-			return os.Link(p, target)
-		}
-		return nil // links and devices are not delivered
-	})
+	return walkTree(src, dst, func(p, target string) error { return os.Link(p, target) })
 }
 
 // copyTree copies src to dst, then removes src if remove is set.
@@ -145,7 +129,22 @@ func copyTree(ctx context.Context, src, dst string, progress Progress, remove bo
 		return fmt.Errorf("measuring %s: %w", src, err)
 	}
 	var done int64
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	err = walkTree(src, dst, func(p, target string) error {
+		n, err := copyFile(ctx, p, target, func(n int64) { progress(done+n, total) })
+		done += n
+		return err
+	})
+	if err != nil || !remove {
+		return err
+	}
+	return os.RemoveAll(src)
+}
+
+// walkTree recreates the folders of src (a folder or a file) under dst and
+// calls file for every regular file with its path at dst. Links and devices
+// are not delivered.
+func walkTree(src, dst string, file func(p, target string) error) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -158,16 +157,10 @@ func copyTree(ctx context.Context, src, dst string, progress Progress, remove bo
 		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
 		case d.Type().IsRegular():
-			n, err := copyFile(ctx, p, target, func(n int64) { progress(done+n, total) })
-			done += n
-			return err
+			return file(p, target)
 		}
-		return nil // links and devices are not delivered
+		return nil
 	})
-	if err != nil || !remove {
-		return err
-	}
-	return os.RemoveAll(src)
 }
 
 func copyFile(ctx context.Context, src, dst string, progress func(int64)) (int64, error) {

@@ -163,6 +163,12 @@ func (c *Client) Seeding() int {
 // seeding now. If so the client takes the folder over and removes it when
 // seeding ends or the client closes; otherwise the caller removes it.
 func (c *Client) Retain(dir string) bool {
+	return c.seedingIn(dir, func(s *seedJob) { s.retained = true })
+}
+
+// seedingIn reports whether a torrent seeds from dir and, if so, calls fn
+// on it under the client's lock.
+func (c *Client) seedingIn(dir string, fn func(*seedJob)) bool {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return false
@@ -170,8 +176,8 @@ func (c *Client) Retain(dir string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ok := c.seeds[abs]
-	if ok {
-		s.retained = true
+	if ok && fn != nil {
+		fn(s)
 	}
 	return ok
 }
