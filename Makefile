@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Tests may take a while on 2 cores; the whole suite stays well inside this.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build run test test-deps vet fmt-check unit e2e bench fuzz clean
+.PHONY: help build run test test-deps vet fmt-check generate generate-check unit e2e bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,8 +21,8 @@ run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 # monitoring config, chromium renders the actor tree, aria2c seeds a torrent
 # to the bot, zip/unzip/7z/xz/bzip2/zstd build and check archives the engine
 # reads and writes.
-TEST_TOOLS    := promtool chromium aria2c zip unzip 7z xz bzip2 zstd
-TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full xz-utils bzip2 zstd
+TEST_TOOLS    := promtool chromium aria2c zip unzip 7z xz bzip2 zstd redis-server protoc
+TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full xz-utils bzip2 zstd redis-server protobuf-compiler
 
 test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unzip, 7z) from Debian when missing
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -32,10 +32,30 @@ test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unz
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
 	else echo ">>$$missing missing and cannot install: tests that need them skip with a reason (fail under CI=true)"; fi
 
-test: vet fmt-check test-deps ## vet, gofmt check, every test (race detector on, the e2e bot binary too), brief fuzzing
+test: vet fmt-check test-deps generate-check ## vet, gofmt check, every test (race detector on, the e2e bot binary too), brief fuzzing
 	@echo ">> go test -race ./..."
 	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz
+
+# Cross-node messages: messages/*.proto → messages/*.pb.go, generated with
+# Debian's protoc and the protoc-gen-go of go.mod's protobuf version, so
+# every machine generates the same bytes.
+PROTO_SRC := $(wildcard messages/*.proto)
+generate: ## regenerate messages/*.pb.go from messages/*.proto
+	@echo ">> protoc $(PROTO_SRC)"
+	@$(GO) build -o bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	@PATH="$(CURDIR)/bin:$$PATH" protoc -I messages --go_out=messages --go_opt=paths=source_relative $(PROTO_SRC)
+
+generate-check: ## fail when the committed generated code is not what messages/*.proto generates
+	@echo ">> generated code check"
+	@$(GO) build -o bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	PATH="$(CURDIR)/bin:$$PATH" protoc -I messages --go_out="$$tmp" --go_opt=paths=source_relative $(PROTO_SRC) && \
+	for f in "$$tmp"/*.pb.go; do \
+		if ! cmp -s "$$f" "messages/$$(basename $$f)"; then \
+			echo "messages/$$(basename $$f) is stale: run make generate"; diff -u "messages/$$(basename $$f)" "$$f" | head -20; exit 1; \
+		fi; \
+	done
 
 FUZZTIME ?= 10s
 fuzz: ## run the archive fuzzers briefly (FUZZTIME each) on top of their committed seed corpus

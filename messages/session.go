@@ -78,5 +78,18 @@ type TaskSnapshotted struct {
 }
 
 // ResumeTasks asks a session to reload its user's unfinished tasks from the
-// store and run them again (sent for every such user when a node starts).
-type ResumeTasks struct{}
+// store and run them again: sent for every such user when a node starts,
+// and by the sweep of any node for tasks whose owner left the cluster.
+type ResumeTasks struct {
+	Reason ResumeReason
+}
+
+// ResumeReason says why tasks are resumed; it picks what the user is told.
+type ResumeReason uint8
+
+const (
+	// ResumeRestart: the node that ran them restarted.
+	ResumeRestart ResumeReason = iota
+	// ResumeFailover: the node that ran them left the cluster or was lost.
+	ResumeFailover
+)

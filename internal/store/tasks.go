@@ -16,12 +16,21 @@ import (
 // ErrNotFound is returned for a task the store does not hold.
 var ErrNotFound = errors.New("task not found")
 
+// ErrOwned is returned (wrapped) by a claim on a task that another live
+// cluster member holds.
+var ErrOwned = errors.New("task is held by another node")
+
 // Task is the durable record of one task: everything a resume needs.
 type Task struct {
 	Spec  messages.TaskSpec
 	Stage messages.Stage
-	// Node is the node that runs (or last ran) the task.
+	// Node is the name of the node that runs (or last ran) the task, for
+	// people (status lines, logs).
 	Node string
+	// Owner is the cluster member id (the actor system id) of the process
+	// that holds the task: only that member runs it. A task whose owner is
+	// no longer a live member may be claimed by another (ErrOwned otherwise).
+	Owner string `json:",omitempty"`
 	// Done and Total are the last checkpointed progress of the stage.
 	Done  int64
 	Total int64
