@@ -15,6 +15,7 @@ const (
 	GrainsName   = "grains"
 	SlotsName    = "slots"
 	TorrentsName = "torrents"
+	SweeperName  = "sweeper"
 )
 
 // Local returns the PID of the node-level actor with the given name.

@@ -108,6 +108,9 @@ type API struct {
 	Tasks        *TaskView
 	Engines      []string
 	Destinations []string
+	// Polling tells whether this node polls Telegram (holds the poller
+	// lease); nil = always.
+	Polling func() bool
 	// Client fetches other members' views for ?scope=cluster. Default: a
 	// client with a 3 s timeout.
 	Client *http.Client
@@ -128,11 +131,12 @@ func (a *API) status(w http.ResponseWriter, _ *http.Request) {
 		byState[t.Stage]++
 	}
 	members := a.Cluster.Members()
+	polling := a.Polling == nil || a.Polling()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"node":           a.Node,
 		"version":        a.Version,
 		"uptime_seconds": int64(time.Since(a.Started).Seconds()),
-		"cluster":        map[string]any{"members": members},
+		"cluster":        map[string]any{"members": members, "polling": polling},
 		"tasks":          byState,
 		"capabilities":   map[string]any{"engines": a.Engines, "destinations": a.Destinations},
 	})
@@ -209,6 +213,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
+
+// ClusterFunc adapts a function to ClusterView.
+type ClusterFunc func() []Member
+
+// Members implements ClusterView.
+func (f ClusterFunc) Members() []Member { return f() }
 
 // LocalCluster is the ClusterView of a node running alone.
 type LocalCluster struct {

@@ -45,6 +45,8 @@ type Metrics struct {
 	ActiveUsers     prometheus.Gauge
 	ClusterMembers  prometheus.Gauge
 	Sessions        prometheus.Gauge
+	Poller          prometheus.Gauge
+	OrphansResumed  prometheus.Counter
 	StoreErrors     *prometheus.CounterVec
 	DiskFree        prometheus.Gauge
 	BuildInfo       *prometheus.GaugeVec
@@ -106,6 +108,10 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			Help: "Members of the cluster as this node sees it."}),
 		Sessions: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "sessions",
 			Help: "User sessions hosted by this node."}),
+		Poller: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "poller",
+			Help: "1 while this node holds the Telegram polling lease."}),
+		OrphansResumed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "orphaned_users_resumed_total",
+			Help: "Users whose tasks this node found without a live owner and sent to their sessions."}),
 		StoreErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "store_errors_total",
 			Help: "Failed store operations, by operation."}, []string{"op"}),
 		DiskFree: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "disk_free_bytes",
@@ -118,7 +124,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 	for _, c := range []prometheus.Collector{m.TasksStarted, m.TasksFinished, m.Tasks, m.StageDuration, m.Downloaded,
 		m.Uploaded, m.Speed, m.ActorsSpawned, m.ActorsRestarted, m.ActorsStopped, m.Actors, m.Decisions, m.DeadLetters,
 		m.TelegramCalls, m.FloodWaits, m.FloodWaitSecs, m.OutboxQueue, m.Commands, m.ActiveUsers, m.ClusterMembers,
-		m.Sessions, m.StoreErrors, m.DiskFree, m.BuildInfo} {
+		m.Sessions, m.Poller, m.OrphansResumed, m.StoreErrors, m.DiskFree, m.BuildInfo} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -176,7 +182,8 @@ func MetricNames() []string {
 		"mirrorleech_actors_stopped_total", "mirrorleech_actors", "mirrorleech_supervision_decisions_total",
 		"mirrorleech_dead_letters_total", "mirrorleech_telegram_requests_total", "mirrorleech_telegram_flood_waits_total",
 		"mirrorleech_telegram_flood_wait_seconds_total", "mirrorleech_outbox_queue_length", "mirrorleech_commands_total",
-		"mirrorleech_active_users", "mirrorleech_cluster_members", "mirrorleech_sessions", "mirrorleech_store_errors_total",
+		"mirrorleech_active_users", "mirrorleech_cluster_members", "mirrorleech_sessions", "mirrorleech_poller",
+		"mirrorleech_orphaned_users_resumed_total", "mirrorleech_store_errors_total",
 		"mirrorleech_disk_free_bytes", "mirrorleech_build_info",
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/command"
+	"github.com/mirrorleech/mirrorleech/internal/lease"
+	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -45,13 +47,40 @@ type Options struct {
 	// RateLimit caps commands per user per minute (0 = no limit); owner and
 	// sudo users are exempt.
 	RateLimit int
-	Logger    *slog.Logger
+	// Limiter counts the commands for RateLimit; in a cluster it lives in
+	// Redis, so a user's budget survives the poller moving to another node.
+	// Default: in memory.
+	Limiter ratelimit.Limiter
+	// Lease decides whether this node polls Telegram and where polling
+	// resumes (the update offset). Default: a lone node's lease, always held.
+	Lease lease.Lease
+	// LeaseTTL is the poller lease's TTL (renewed every third of it).
+	LeaseTTL time.Duration
+	// OnPolling is told when this node starts (true) or stops polling.
+	OnPolling func(bool)
+	// Nodes lists the cluster's members for /nodes; nil = this node only.
+	Nodes  func() []Node
+	Logger *slog.Logger
 	// Observe is told about every command: name and outcome
 	// ("ok", "refused", "invalid").
 	Observe func(cmd, outcome string)
 }
 
-type updatesReceived struct{ updates []tgapi.Update }
+// Node is one cluster member as /nodes shows it.
+type Node struct {
+	Name    string
+	Address string
+	Self    bool
+}
+
+// updatesReceived carries one batch from the poller. limited marks the
+// updates over their user's rate limit; done is closed once the batch is
+// dispatched, and only then does the poller commit the offset past it.
+type updatesReceived struct {
+	updates []tgapi.Update
+	limited map[int]bool
+	done    chan struct{}
+}
 
 type botIdentified struct{ username string }
 
@@ -73,7 +102,7 @@ type Gateway struct {
 	cancel     context.CancelFunc
 	done       chan struct{}
 	pings      map[int64][]time.Time // per chat, in send order (the outbox keeps a chat's order)
-	recent     map[int64][]time.Time // commands per user in the last minute
+	polling    bool
 }
 
 var _ actor.Actor = (*Gateway)(nil)
@@ -89,9 +118,15 @@ func Props(o Options) *actor.Props {
 	if o.Observe == nil {
 		o.Observe = func(string, string) {}
 	}
+	if o.Lease == nil {
+		o.Lease = lease.NewLocal()
+	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.NewMemory()
+	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		g := &Gateway{o: o, log: o.Logger, admins: map[int64]bool{o.OwnerID: true},
-			authorized: map[int64]bool{}, pings: map[int64][]time.Time{}, recent: map[int64][]time.Time{}}
+			authorized: map[int64]bool{}, pings: map[int64][]time.Time{}}
 		for _, id := range o.Sudo {
 			g.admins[id] = true
 		}
@@ -111,15 +146,21 @@ func (g *Gateway) Receive(ctx actor.Context) {
 		g.stopPoller()
 	case *botIdentified:
 		g.username = m.username
+	case *pollingChanged:
+		g.polling = m.held
+		g.log.Info("telegram polling", slog.Bool("held", m.held))
 	case *updatesReceived:
 		for i := range m.updates {
 			u := &m.updates[i]
 			switch {
 			case u.Message != nil:
-				g.onMessage(ctx, u.Message)
+				g.onMessage(ctx, u.Message, m.limited[u.ID])
 			case u.Callback != nil:
 				g.onCallback(ctx, u.Callback)
 			}
+		}
+		if m.done != nil {
+			close(m.done)
 		}
 	case *messages.TextSent:
 		if q := g.pings[m.ChatID]; len(q) > 0 {
@@ -150,61 +191,147 @@ func (g *Gateway) reply(ctx actor.Context, m *tgapi.Message, text string, html b
 	ctx.Send(g.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ID, Text: text, HTML: html})
 }
 
-// startPoller runs the long poll in a worker goroutine that owns the offset.
+// startPoller runs the long poll in a worker goroutine, only while this
+// node holds the poller lease. The goroutine owns the offset: it starts
+// from the lease's stored offset and commits a batch's end once the actor
+// has dispatched it, so a node that takes over polling neither skips nor
+// repeats updates (a node killed mid-batch repeats at most that batch, and
+// a repeated /leech is recognised by its command message).
 func (g *Gateway) startPoller(ctx actor.Context) {
 	pctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	g.cancel, g.done = cancel, done
-	self, root, client, timeout, log := ctx.Self(), ctx.ActorSystem().Root, g.o.Client, g.o.PollTimeout, g.log
+	self, root, o, log := ctx.Self(), ctx.ActorSystem().Root, g.o, g.log
+	admins := make(map[int64]bool, len(g.admins))
+	for id := range g.admins {
+		admins[id] = true
+	}
 	go func() {
 		defer close(done)
-		delay := time.Second
-		wait := func() bool {
-			select {
-			case <-pctx.Done():
-				return false
-			case <-time.After(delay):
-				delay = min(delay*2, 30*time.Second)
-				return true
+		_ = lease.Hold(pctx, o.Lease, lease.HoldOptions{TTL: o.LeaseTTL, Logger: log, OnChange: func(held bool) {
+			root.Send(self, &pollingChanged{held: held})
+			if o.OnPolling != nil {
+				o.OnPolling(held)
 			}
+		}}, func(lctx context.Context, tok lease.Token) error {
+			return poll(lctx, o, admins, log, tok, func(m any) { root.Send(self, m) })
+		})
+	}()
+}
+
+type pollingChanged struct{ held bool }
+
+// poll is the long-poll loop of one holding of the lease.
+func poll(ctx context.Context, o Options, admins map[int64]bool, log *slog.Logger, tok lease.Token, deliver func(any)) error {
+	delay := time.Second
+	wait := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(delay):
+			delay = min(delay*2, 30*time.Second)
+			return true
 		}
-		for {
-			me, err := client.GetMe(pctx)
-			if err == nil {
-				root.Send(self, &botIdentified{username: me.Username})
-				log.Info("connected to telegram", slog.String("bot", me.Username))
-				break
+	}
+	for {
+		me, err := o.Client.GetMe(ctx)
+		if err == nil {
+			deliver(&botIdentified{username: me.Username})
+			log.Info("connected to telegram", slog.String("bot", me.Username))
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("telegram getMe failed", slog.Any("err", err))
+		if !wait() {
+			return ctx.Err()
+		}
+	}
+	var offset int64
+	for {
+		off, err := o.Lease.Offset(ctx)
+		if err == nil {
+			offset = off
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("reading the update offset", slog.Any("err", err))
+		if !wait() {
+			return ctx.Err()
+		}
+	}
+	delay = time.Second
+	for ctx.Err() == nil {
+		updates, err := o.Client.GetUpdates(ctx, int(offset), o.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			if pctx.Err() != nil {
-				return
-			}
-			log.Warn("telegram getMe failed", slog.Any("err", err))
+			log.Warn("telegram getUpdates failed", slog.Any("err", err))
 			if !wait() {
-				return
+				return ctx.Err()
 			}
+			continue
 		}
 		delay = time.Second
-		offset := 0
-		for pctx.Err() == nil {
-			updates, err := client.GetUpdates(pctx, offset, timeout)
-			if err != nil {
-				if pctx.Err() != nil {
-					return
-				}
-				log.Warn("telegram getUpdates failed", slog.Any("err", err))
-				if !wait() {
-					return
-				}
-				continue
-			}
-			delay = time.Second
-			if len(updates) == 0 {
-				continue
-			}
-			offset = updates[len(updates)-1].ID + 1
-			root.Send(self, &updatesReceived{updates: updates})
+		if len(updates) == 0 {
+			continue
 		}
-	}()
+		batch := &updatesReceived{updates: updates, limited: limits(ctx, o, admins, log, updates), done: make(chan struct{})}
+		deliver(batch)
+		select {
+		case <-batch.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		offset = int64(updates[len(updates)-1].ID) + 1
+		if err := o.Lease.CommitOffset(ctx, tok, offset); err != nil {
+			if errors.Is(err, lease.ErrLost) {
+				return err
+			}
+			// The next commit carries it; a takeover meanwhile repeats
+			// this batch at most.
+			log.Warn("saving the update offset", slog.Any("err", err))
+		}
+	}
+	return ctx.Err()
+}
+
+// limits asks the rate limiter about every command of the batch that is not
+// an admin's. A limiter that does not answer lets the command through: a
+// dead Redis must not silence the bot.
+func limits(ctx context.Context, o Options, admins map[int64]bool, log *slog.Logger, updates []tgapi.Update) map[int]bool {
+	if o.RateLimit <= 0 {
+		return nil
+	}
+	out := map[int]bool{}
+	for _, u := range updates {
+		m := u.Message
+		if m == nil || m.From.IsBot || admins[m.From.ID] {
+			continue
+		}
+		text := m.Text
+		if text == "" && m.Document != nil {
+			text = m.Caption
+		}
+		if !strings.HasPrefix(text, "/") {
+			continue
+		}
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, _, err := o.Limiter.Allow(c, "user:"+strconv.FormatInt(m.From.ID, 10), o.RateLimit, time.Minute)
+		cancel()
+		if err != nil {
+			log.Warn("rate limiter unavailable", slog.Any("err", err))
+			continue
+		}
+		if !ok {
+			out[u.ID] = true
+		}
+	}
+	return out
 }
 
 func (g *Gateway) stopPoller() {
@@ -225,7 +352,7 @@ func (g *Gateway) isAuthorized(userID, chatID int64) bool {
 	return g.admins[userID] || g.authorized[chatID] || g.authorized[userID]
 }
 
-func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message) {
+func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message, limited bool) {
 	text := m.Text
 	if text == "" && m.Document != nil {
 		text = m.Caption
@@ -259,7 +386,7 @@ func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message) {
 		g.reply(ctx, m, "⛔ You are not authorized to use this bot.", false)
 		return
 	}
-	if !g.allow(m.From.ID, time.Now()) {
+	if limited {
 		g.o.Observe(name, "refused")
 		g.reply(ctx, m, fmt.Sprintf("⏳ Slow down: at most %d commands per minute.", g.o.RateLimit), false)
 		return
@@ -300,6 +427,8 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 		grains.Send(ctx, messages.SessionKind, user, &messages.CancelAllTasks{ByUserID: m.From.ID, ChatID: m.ChatID, ReplyTo: m.ID})
 	case command.Authorize, command.Unauthorize:
 		return g.authorize(ctx, m, cmd)
+	case command.Nodes:
+		g.reply(ctx, m, g.nodesText(), true)
 	case command.Mirror, command.Leech:
 		if cmd.Flags.Force && !g.admins[m.From.ID] {
 			g.reply(ctx, m, "Only the owner and sudo users may skip the queue with -f.", false)
@@ -403,32 +532,6 @@ func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.Tas
 // allow applies the per-user command rate limit (a sliding minute). The
 // window of a user who stopped sending is dropped on their next command or
 // when the map is swept, so the map stays bounded by the active users.
-func (g *Gateway) allow(user int64, now time.Time) bool {
-	if g.o.RateLimit <= 0 || g.admins[user] {
-		return true
-	}
-	cut := now.Add(-time.Minute)
-	keep := g.recent[user][:0]
-	for _, at := range g.recent[user] {
-		if at.After(cut) {
-			keep = append(keep, at)
-		}
-	}
-	if len(keep) >= g.o.RateLimit {
-		g.recent[user] = keep
-		return false
-	}
-	g.recent[user] = append(keep, now)
-	if len(g.recent) > 10000 {
-		for u, times := range g.recent {
-			if len(times) == 0 || !times[len(times)-1].After(cut) {
-				delete(g.recent, u)
-			}
-		}
-	}
-	return true
-}
-
 // firstArg is the first positional argument of a command that takes no link.
 func firstArg(cmd command.Command) string {
 	if len(cmd.Args) > 0 {
@@ -534,7 +637,29 @@ func (g *Gateway) onCallback(ctx actor.Context, c *tgapi.Callback) {
 	g.o.Observe("button", "ok")
 }
 
+// nodesText lists the members for /nodes. The node answering is the one
+// that polls Telegram: only the poller sees commands.
+func (g *Gateway) nodesText() string {
+	nodes := []Node{{Name: "this node", Self: true}}
+	if g.o.Nodes != nil {
+		nodes = g.o.Nodes()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%d node(s)</b>\n", len(nodes))
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "🟢 <b>%s</b>", html.EscapeString(n.Name))
+		if n.Address != "" {
+			fmt.Fprintf(&b, " <code>%s</code>", html.EscapeString(n.Address))
+		}
+		if n.Self {
+			b.WriteString(" · 📡 polls Telegram")
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // Describe reports the gateway for the actor tree.
 func (g *Gateway) Describe() map[string]any {
-	return map[string]any{"bot": g.username, "polling": g.cancel != nil, "authorized": len(g.authorized)}
+	return map[string]any{"bot": g.username, "polling": g.polling, "authorized": len(g.authorized)}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -34,6 +36,15 @@ type Options struct {
 	// OnActive, if set, is told +1 when a session activates on this node and
 	// -1 when it stops (metrics).
 	OnActive func(delta int)
+	// Owner is this process's cluster member id (the actor system id): the
+	// owner written into the records of the tasks it runs.
+	Owner string
+	// Alive tells whether a member id is a live member of the cluster; a
+	// task held by a live member is never taken over. Nil: only Owner.
+	Alive func(memberID string) bool
+	// Releases, if set, counts the claim releases in flight when sessions
+	// stop, so a node leaving the cluster can wait for them before it exits.
+	Releases *sync.WaitGroup
 }
 
 type entry struct {
@@ -42,14 +53,16 @@ type entry struct {
 }
 
 type taskSaved struct {
-	spec messages.TaskSpec
-	err  error
-	dup  string // id of an existing task started by the same command message
+	spec  messages.TaskSpec
+	err   error
+	dup   string // id of an existing task started by the same command message
+	limit int    // > 0: refused, the user already has this many unfinished tasks
 }
 
 type tasksLoaded struct {
-	tasks []store.Task
-	err   error
+	tasks  []store.Task // the unfinished tasks this session now holds
+	reason messages.ResumeReason
+	err    error
 }
 
 // Session is the session grain.
@@ -101,6 +114,7 @@ func (s *Session) Receive(ctx actor.Context) {
 		if s.o.OnActive != nil && s.userID != 0 {
 			s.o.OnActive(-1)
 		}
+		s.release()
 	case *messages.StartTask:
 		s.startTask(ctx, m.Spec)
 	case *taskSaved:
@@ -109,6 +123,11 @@ func (s *Session) Receive(ctx actor.Context) {
 			// Telegram delivers an update again when the node died before
 			// confirming it: the command already has its task.
 			s.log.Info("ignoring a repeated command", slog.String("task_id", m.dup))
+			return
+		}
+		if m.limit > 0 {
+			ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: m.spec.ChatID, ReplyTo: m.spec.ReplyTo,
+				Text: limitText(s.o.UserTaskLimit)})
 			return
 		}
 		if m.err != nil {
@@ -124,12 +143,42 @@ func (s *Session) Receive(ctx actor.Context) {
 			return
 		}
 		s.loading = true
-		self, root, st, user := ctx.Self(), ctx.ActorSystem().Root, s.o.Store, s.userID
+		running := make(map[string]bool, len(s.tasks))
+		for id := range s.tasks {
+			running[id] = true
+		}
+		self, root, st, user, o, reason := ctx.Self(), ctx.ActorSystem().Root, s.o.Store, s.userID, s.o, m.Reason
 		go func() {
 			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			tasks, err := st.Tasks(c, store.Filter{UserID: user, Unfinished: true})
-			root.Send(self, &tasksLoaded{tasks: tasks, err: err})
+			if err != nil {
+				root.Send(self, &tasksLoaded{err: err})
+				return
+			}
+			// Claim each task before running it: a task another live node
+			// holds stays there, so no task ever runs twice.
+			var mine []store.Task
+			for _, t := range tasks {
+				if running[t.Spec.ID] {
+					continue
+				}
+				rec, err := store.ClaimTask(c, st, t.Spec.ID, o.Owner, o.Node, o.Alive)
+				switch {
+				case errors.Is(err, store.ErrOwned), errors.Is(err, store.ErrNotFound):
+					continue
+				case err != nil:
+					root.Send(self, &tasksLoaded{err: err})
+					return
+				}
+				if rec.Stage.Final() {
+					continue
+				}
+				// The node name of the run it left, for the user's message.
+				rec.Node = t.Node
+				mine = append(mine, rec)
+			}
+			root.Send(self, &tasksLoaded{tasks: mine, reason: reason})
 		}()
 	case *tasksLoaded:
 		s.loading = false
@@ -188,9 +237,7 @@ func (s *Session) dir(id string) string { return filepath.Join(s.o.DownloadDir, 
 // once the record is durable.
 func (s *Session) startTask(ctx actor.Context, spec messages.TaskSpec) {
 	if lim := s.o.UserTaskLimit; lim > 0 && !spec.Privileged && len(s.tasks)+s.saving >= lim {
-		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: spec.ChatID, ReplyTo: spec.ReplyTo,
-			Text: fmt.Sprintf("You already have %d task(s) running, the most this bot allows per user. "+
-				"Wait for one to finish or cancel one.", lim)})
+		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: spec.ChatID, ReplyTo: spec.ReplyTo, Text: limitText(lim)})
 		return
 	}
 	spec.ID = newTaskID()
@@ -199,23 +246,73 @@ func (s *Session) startTask(ctx actor.Context, spec messages.TaskSpec) {
 		spec.Created = time.Now()
 	}
 	s.saving++
-	self, root, st := ctx.Self(), ctx.ActorSystem().Root, s.o.Store
-	rec := store.Task{Spec: spec, Stage: messages.StageQueued, Node: s.o.Node}
+	self, root, st, lim := ctx.Self(), ctx.ActorSystem().Root, s.o.Store, s.o.UserTaskLimit
+	rec := store.Task{Spec: spec, Stage: messages.StageQueued, Node: s.o.Node, Owner: s.o.Owner}
 	go func() {
 		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if spec.ReplyTo != 0 {
-			existing, err := st.Tasks(c, store.Filter{UserID: spec.UserID})
-			if err != nil {
-				root.Send(self, &taskSaved{spec: spec, err: err})
-				return
-			}
-			if id := duplicateOf(existing, spec.ChatID, spec.ReplyTo); id != "" {
-				root.Send(self, &taskSaved{spec: spec, dup: id})
-				return
-			}
+		existing, err := st.Tasks(c, store.Filter{UserID: spec.UserID})
+		if err != nil {
+			root.Send(self, &taskSaved{spec: spec, err: err})
+			return
+		}
+		if id := duplicateOf(existing, spec.ChatID, spec.ReplyTo); spec.ReplyTo != 0 && id != "" {
+			root.Send(self, &taskSaved{spec: spec, dup: id})
+			return
+		}
+		// The store sees the user's tasks on every node, so the limit holds
+		// cluster-wide even while a session is being moved.
+		if open := unfinished(existing); lim > 0 && !spec.Privileged && open >= lim {
+			root.Send(self, &taskSaved{spec: spec, limit: open})
+			return
 		}
 		root.Send(self, &taskSaved{spec: spec, err: st.PutTask(c, rec)})
+	}()
+}
+
+func limitText(lim int) string {
+	return fmt.Sprintf("You already have %d task(s) running, the most this bot allows per user. "+
+		"Wait for one to finish or cancel one.", lim)
+}
+
+func unfinished(tasks []store.Task) int {
+	n := 0
+	for _, t := range tasks {
+		if !t.Stage.Final() {
+			n++
+		}
+	}
+	return n
+}
+
+// release gives up this session's claims on the tasks it ran, when it
+// stops (node shutdown, or the cluster moved the user elsewhere), so the
+// node that hosts the user next takes them over at once instead of after
+// this member has gone. Its tasks have stopped by now: children stop
+// before their parent's Stopped.
+func (s *Session) release() {
+	if len(s.tasks) == 0 || s.o.Owner == "" {
+		return
+	}
+	ids := make([]string, 0, len(s.tasks))
+	for id := range s.tasks {
+		ids = append(ids, id)
+	}
+	st, owner, log, wg := s.o.Store, s.o.Owner, s.log, s.o.Releases
+	if wg != nil {
+		wg.Add(1)
+	}
+	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, id := range ids {
+			if err := store.ReleaseTask(c, st, id, owner); err != nil {
+				log.Warn("releasing a task", slog.String("task_id", id), slog.Any("err", err))
+			}
+		}
 	}()
 }
 
@@ -250,10 +347,15 @@ func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
 	}
 	byChat := map[int64][]string{}
 	replyTo := map[int64]int{}
+	from := map[int64]string{}
 	for _, rec := range m.tasks {
 		if _, running := s.tasks[rec.Spec.ID]; running {
 			continue
 		}
+		if rec.Node != "" && rec.Node != s.o.Node {
+			from[rec.Spec.ChatID] = rec.Node
+		}
+		rec.Node = s.o.Node
 		s.spawn(ctx, task.Run{Record: rec, Dir: s.dir(rec.Spec.ID), Resumed: true})
 		name := rec.Spec.Name
 		if rec.Download != nil {
@@ -275,6 +377,15 @@ func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
 		lines := byChat[c]
 		text := fmt.Sprintf("♻️ The bot restarted; your %d unfinished task(s) resumed where they stopped:\n%s",
 			len(lines), strings.Join(lines, "\n"))
+		if m.reason == messages.ResumeFailover {
+			lost := "Its node"
+			if n := from[c]; n != "" {
+				lost = "Node " + html.EscapeString(n)
+			}
+			text = fmt.Sprintf("♻️ %s left the cluster; your %d unfinished task(s) continue on node %s "+
+				"(from the start where their data was on that node):\n%s",
+				lost, len(lines), html.EscapeString(s.o.Node), strings.Join(lines, "\n"))
+		}
 		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: c, Text: text, HTML: true, ReplyTo: replyTo[c]})
 	}
 	if len(chats) > 0 {

@@ -37,6 +37,10 @@ type Options struct {
 	// Retain, when set, is asked before a finished task's folder is
 	// removed: true means someone else (a seeding torrent) took it over.
 	Retain func(dir string) bool
+	// Owner is this process's cluster member id. Every write to the task's
+	// record checks it still holds the task, so a node that was presumed
+	// lost and came back stops instead of running it twice. "" = no check.
+	Owner string
 	// SelectTimeout bounds how long a torrent waits for the user to choose
 	// its files (-s) while holding a download slot. Default: 1h.
 	SelectTimeout time.Duration
@@ -103,6 +107,7 @@ type Task struct {
 	self     *actor.PID
 	root     *actor.RootContext
 	entered  time.Time // when the current stage began
+	lost     bool      // another node took the task over
 }
 
 var (
@@ -155,6 +160,10 @@ func (t *Task) Receive(ctx actor.Context) {
 		// it is, so the next start resumes it; pending writes are flushed.
 		t.closeWriter()
 	case *persisted:
+		if errors.Is(m.err, store.ErrOwned) {
+			t.lose(ctx)
+			return
+		}
 		if then, ok := t.pending[m.seq]; ok {
 			delete(t.pending, m.seq)
 			if m.err != nil {
@@ -171,12 +180,13 @@ func (t *Task) Receive(ctx actor.Context) {
 			t.acquire(ctx, messages.SlotUpload)
 			return
 		}
-		// The downloaded data is gone (a lost disk, a cleaned folder):
-		// download again rather than fail.
+		// The downloaded data is gone (a lost disk, a cleaned folder, or
+		// the task moved from a lost node): download again rather than
+		// fail. The parts Telegram already has are kept: the same source
+		// splits into the same parts, and none is posted twice.
 		t.log.Info("resumed task has no downloaded data, downloading again")
 		t.result, t.download = nil, nil
-		t.parts = map[int]int{}
-		t.persist(func(r *store.Task) { r.Download, r.Archive, r.Parts = nil, nil, nil }, nil)
+		t.persist(func(r *store.Task) { r.Download, r.Archive = nil, nil }, nil)
 		t.acquire(ctx, messages.SlotDownload)
 	case *messages.SlotQueued:
 		if t.end != 0 {
@@ -335,7 +345,7 @@ func (t *Task) Receive(ctx actor.Context) {
 		if t.child != nil && t.child.Equal(m.Who) {
 			t.child = nil
 		}
-		if t.end != 0 && len(ctx.Children()) == 0 {
+		if t.end != 0 && !t.lost && len(ctx.Children()) == 0 {
 			t.cleanup(ctx)
 		}
 	case *cleaned:
@@ -460,16 +470,42 @@ func (t *Task) persist(update func(*store.Task), then func(actor.Context, error)
 	if then != nil {
 		t.pending[seq] = then
 	}
-	st, id, self, root := t.o.Store, t.spec.ID, t.self, t.root
+	st, id, self, root, owner := t.o.Store, t.spec.ID, t.self, t.root, t.o.Owner
 	t.writes <- func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := st.UpdateTask(ctx, id, func(r *store.Task) error { update(r); return nil })
+		_, err := st.UpdateTask(ctx, id, func(r *store.Task) error {
+			if owner != "" && r.Owner != owner {
+				return fmt.Errorf("task %s now held by %q: %w", id, r.Owner, store.ErrOwned)
+			}
+			update(r)
+			return nil
+		})
 		if errors.Is(err, store.ErrNotFound) {
 			err = nil // the record was pruned; nothing to keep
 		}
 		root.Send(self, &persisted{seq: seq, err: err})
 	}
+}
+
+// lose stops a task that another node has taken over (this node was
+// presumed lost): its stages stop, and nothing is reported, written or
+// removed, because the task and perhaps its folder belong to that node now.
+func (t *Task) lose(ctx actor.Context) {
+	if t.end != 0 {
+		return
+	}
+	t.end = messages.StageCancelled
+	t.lost, t.reported = true, true
+	t.closeWriter()
+	t.log.Warn("task taken over by another node; stopping it here")
+	for _, k := range []messages.SlotKind{messages.SlotDownload, messages.SlotUpload} {
+		ctx.Send(t.slots(ctx), &messages.ReleaseSlot{Kind: k, TaskID: t.spec.ID})
+	}
+	for _, c := range ctx.Children() {
+		ctx.Stop(c)
+	}
+	ctx.Send(ctx.Parent(), &messages.TaskEnded{TaskID: t.spec.ID})
 }
 
 func (t *Task) spawn(ctx actor.Context, p *actor.Props) {

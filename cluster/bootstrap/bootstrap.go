@@ -80,6 +80,10 @@ func Start(sys *actor.ActorSystem, o Options) (c *cluster.Cluster, err error) {
 	c = cluster.New(sys, ccfg)
 	defer func() {
 		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("starting cluster member on %s: %w", o.ListenAddr, e)
+				return
+			}
 			err = fmt.Errorf("starting cluster member on %s: %v", o.ListenAddr, r)
 		}
 	}()

@@ -9,12 +9,16 @@ package localprovider
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/cluster"
 )
 
 // Provider publishes the local node as the only member.
-type Provider struct{}
+type Provider struct {
+	mu   sync.Mutex
+	self string
+}
 
 var _ cluster.ClusterProvider = (*Provider)(nil)
 
@@ -28,6 +32,9 @@ func (p *Provider) StartMember(c *cluster.Cluster) error {
 	if err != nil {
 		return fmt.Errorf("reading the node address: %w", err)
 	}
+	p.mu.Lock()
+	p.self = c.ActorSystem.ID
+	p.mu.Unlock()
 	c.MemberList.UpdateClusterTopology([]*cluster.Member{{
 		Id:    c.ActorSystem.ID,
 		Host:  host,
@@ -42,3 +49,14 @@ func (p *Provider) StartClient(c *cluster.Cluster) error { return p.StartMember(
 
 // Shutdown has nothing to deregister.
 func (p *Provider) Shutdown(bool) error { return nil }
+
+// Self returns this member's id ("" before StartMember).
+func (p *Provider) Self() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.self
+}
+
+// Alive reports whether id is this process: alone, no other member lives.
+// A task owned by an earlier run of the node is therefore free to resume.
+func (p *Provider) Alive(id string) bool { return id != "" && id == p.Self() }

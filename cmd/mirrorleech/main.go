@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,17 +35,16 @@ import (
 	"github.com/mirrorleech/mirrorleech/actors/outbox"
 	"github.com/mirrorleech/mirrorleech/actors/session"
 	"github.com/mirrorleech/mirrorleech/actors/slots"
+	"github.com/mirrorleech/mirrorleech/actors/sweeper"
 	"github.com/mirrorleech/mirrorleech/actors/task"
 	"github.com/mirrorleech/mirrorleech/actors/torrents"
 	"github.com/mirrorleech/mirrorleech/actors/upload"
 	"github.com/mirrorleech/mirrorleech/cluster/bootstrap"
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
-	"github.com/mirrorleech/mirrorleech/cluster/localprovider"
 	"github.com/mirrorleech/mirrorleech/internal/config"
 	"github.com/mirrorleech/mirrorleech/internal/httpdl"
 	"github.com/mirrorleech/mirrorleech/internal/logging"
 	"github.com/mirrorleech/mirrorleech/internal/netguard"
-	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
 	"github.com/mirrorleech/mirrorleech/internal/torrent"
@@ -89,9 +90,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	started := time.Now()
 	log = log.With(slog.String("node", cfg.NodeName))
 	log.Info("starting mirrorleech", slog.String("version", version), slog.Any("config", cfg.Redacted()))
-	if cfg.RedisURL != "" {
-		return errors.New("REDIS_URL is set, but this version of mirrorleech runs as a single node only; unset it")
-	}
 	for _, dir := range []string{cfg.DownloadDir, cfg.StateDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", dir, err)
@@ -109,18 +107,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-
-	bolt, err := store.OpenBolt(cfg.StateDir)
-	if err != nil {
-		return err
-	}
-	defer bolt.Close()
-	st := metrics.InstrumentStore(bolt)
-	authorized, err := st.AuthorizedChats(context.Background())
-	if err != nil {
-		return err
-	}
-	authorized = append(authorized, cfg.AuthorizedChats...)
 
 	tg, err := tgapi.New(tgapi.Options{Token: cfg.BotToken, APIURL: cfg.TelegramAPIURL, Local: cfg.TelegramLocal,
 		Transport: metrics.InstrumentTransport(tgapi.DefaultTransport()),
@@ -161,6 +147,20 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	// their children), so it must be installed before anything is spawned.
 	tree := actortree.New(actortree.Options{Node: cfg.NodeName, Logger: log, Observe: metrics.ObserveActor})
 	sys.Root.WithSpawnMiddleware(tree.SpawnMiddleware())
+
+	be, err := openBackend(cfg, log, sys)
+	if err != nil {
+		return err
+	}
+	defer be.close()
+	st := metrics.InstrumentStore(be.store)
+	authorized, err := st.AuthorizedChats(context.Background())
+	if err != nil {
+		return fmt.Errorf("reading the authorized chats: %w", err)
+	}
+	authorized = append(authorized, cfg.AuthorizedChats...)
+	// Claim releases of sessions that stop; a leaving node waits for them.
+	var releases sync.WaitGroup
 	metricsSub := metrics.Subscribe(sys)
 	defer sys.EventStream.Unsubscribe(metricsSub)
 	tasks, tasksSub := monitoring.NewTaskView(sys)
@@ -184,16 +184,18 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		},
 		Upload: upload.Options{Logger: log},
 		Retain: tc.Retain,
+		Owner:  sys.ID,
 		Logger: log,
 	}
 	kinds := []*pacluster.Kind{
 		session.Kind(session.Options{DownloadDir: cfg.DownloadDir, Node: cfg.NodeName, Store: st,
 			UserTaskLimit: cfg.UserTaskLimit, Task: taskOpts, Logger: log,
+			Owner: sys.ID, Alive: be.alive, Releases: &releases,
 			OnActive: func(d int) { metrics.Sessions.Add(float64(d)) }}),
 		chat.Kind(chat.Options{Interval: cfg.StatusInterval, Logger: log}),
 	}
 	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
-		AdvertiseAddr: cfg.ClusterAdvertise, Provider: localprovider.New(), Kinds: kinds})
+		AdvertiseAddr: cfg.ClusterAdvertise, Provider: be.provider, Kinds: kinds})
 	if err != nil {
 		return err
 	}
@@ -210,8 +212,8 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	if cfg.TelegramLocal {
 		maxDownload = 0
 	}
-	var top []*actor.PID
-	for _, a := range []struct {
+	var polling atomic.Bool
+	actors := []struct {
 		name  string
 		props *actor.Props
 	}{
@@ -236,9 +238,31 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
 			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
 			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Observe: metrics.ObserveCommand,
+			Limiter: be.limiter, Lease: be.lease, LeaseTTL: cfg.PollerLeaseTTL, Nodes: be.nodes(sys.ID),
+			OnPolling: func(held bool) {
+				polling.Store(held)
+				metrics.Poller.Set(boolGauge(held))
+			},
 			Seed:   messages.SeedLimits{Ratio: cfg.TorrentSeedRatio, Time: cfg.TorrentSeedTime},
 			Logger: log.With(slog.String("actor", "gateway"))})},
-	} {
+	}
+	if be.clustered {
+		// Before the gateway, so it stops after it.
+		sw := struct {
+			name  string
+			props *actor.Props
+		}{messages.SweeperName, sweeper.Props(sweeper.Options{Store: st, Alive: be.alive, Ready: be.ready,
+			Interval: cfg.ClusterSweepInterval, Logger: log.With(slog.String("actor", "sweeper")),
+			OnSwept: func(users int) {
+				metrics.OrphansResumed.Add(float64(users))
+				metrics.ClusterMembers.Set(float64(len(be.members())))
+			}})}
+		actors = append(actors[:len(actors)-1], sw, actors[len(actors)-1])
+	} else {
+		metrics.ClusterMembers.Set(1)
+	}
+	var top []*actor.PID
+	for _, a := range actors {
 		pid, err := spawn(a.props, a.name)
 		if err != nil {
 			return err
@@ -249,6 +273,12 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	mux := monitoring.New(monitoring.Options{Addr: cfg.HTTPAddr, APIToken: cfg.APIToken, Registry: reg, Logger: log,
 		Checks: []monitoring.Check{
 			{Name: "store", Fn: st.Ping},
+			{Name: "cluster", Fn: func(context.Context) error {
+				if !be.ready() {
+					return errors.New("this node is not in the cluster's member list yet")
+				}
+				return nil
+			}},
 			{Name: "disk", Fn: func(context.Context) error {
 				free, _, err := sysstat.DiskFree(cfg.DownloadDir)
 				if err == nil && free == 0 {
@@ -261,8 +291,9 @@ func run(cfg *config.Config, log *slog.Logger) error {
 				return err
 			})},
 		}})
-	members := monitoring.LocalCluster{Sys: sys, Name: cfg.NodeName}
+	members := monitoring.ClusterFunc(be.members)
 	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks, Cluster: members,
+		Polling: polling.Load,
 		Engines: []string{"http", "telegram", "torrent"}, Destinations: []string{"telegram", "dir"}}
 	api.Register(mux)
 	mux.HandleOperator(actortree.Path, actortree.Handler(tree, sys, cfg.NodeName, monitoring.TreePeers{View: members},
@@ -279,13 +310,16 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	}()
 	// Every unfinished task of the store comes back: its user's session is
 	// activated and reloads it in its recorded stage.
-	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if n, err := session.ResumeAll(rctx, st, sys.Root); err != nil {
-		log.Error("resuming unfinished tasks", slog.Any("err", err))
-	} else if n > 0 {
-		log.Info("resuming unfinished tasks", slog.Int("users", n))
+	// In a cluster the sweeper does this for tasks whose node is gone.
+	if !be.clustered {
+		rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if n, err := session.ResumeAll(rctx, st, sys.Root); err != nil {
+			log.Error("resuming unfinished tasks", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("resuming unfinished tasks", slog.Int("users", n))
+		}
+		rcancel()
 	}
-	rcancel()
 	log.Info("mirrorleech is running", slog.String("http", ln.Addr().String()),
 		slog.String("cluster", sys.Address()), slog.Duration("startup", time.Since(started)))
 
@@ -305,12 +339,38 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			log.Warn("stopping actor", slog.String("actor", top[i].Id), slog.Any("err", err))
 		}
 		if i == len(top)-1 {
+			// Polling has stopped. Leave the member list first: the other
+			// members take this node's users, and the cluster shutdown
+			// stops the sessions here, which release their tasks.
+			if be.leave != nil {
+				if err := be.leave(ctx); err != nil {
+					log.Warn("leaving the cluster", slog.Any("err", err))
+				}
+			}
 			bootstrap.Stop(ctx, c, true, log)
+			waitGroup(ctx, &releases)
 		}
 	}
 	_ = srv.Shutdown(ctx)
 	log.Info("stopped", slog.Duration("shutdown", time.Since(stopping)))
 	return nil
+}
+
+// waitGroup waits for wg, or until ctx ends.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func isRclone(dest string) bool { return strings.HasPrefix(dest, "rclone:") }

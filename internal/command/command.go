@@ -18,6 +18,7 @@ const (
 	CancelAll   Name = "cancelall"
 	Authorize   Name = "authorize"
 	Unauthorize Name = "unauthorize"
+	Nodes       Name = "nodes"
 )
 
 // Spec describes one command.
@@ -60,6 +61,8 @@ var Specs = []Spec{
 		Summary: "Show this help."},
 	{Name: Start, Usage: "/start",
 		Summary: "Say hello and tell whether you may use the bot."},
+	{Name: Nodes, Usage: "/nodes", AdminOnly: true,
+		Summary: "List the cluster's nodes and which one polls Telegram."},
 	{Name: Authorize, Aliases: []string{"auth", "a"}, Usage: "/authorize [CHAT_OR_USER_ID]", AdminOnly: true,
 		Summary: "Allow a chat or user to use the bot: the given id, else the replied-to user, else this chat."},
 	{Name: Unauthorize, Aliases: []string{"unauth", "ua"}, Usage: "/unauthorize [CHAT_OR_USER_ID]", AdminOnly: true,

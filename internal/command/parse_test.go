@@ -171,7 +171,7 @@ func TestSpecsAreConsistent(t *testing.T) {
 		require.True(t, strings.HasPrefix(s.Usage, "/"+string(s.Name)), s.Name)
 		require.NotEmpty(t, s.Summary, s.Name)
 	}
-	require.Len(t, names, 11+8, "11 commands and 8 aliases")
+	require.Len(t, names, 12+8, "12 commands and 8 aliases")
 	for _, f := range FlagSpecs {
 		require.Equal(t, f.Value != NoValue, f.Arg != "", f.Flag)
 	}

@@ -42,29 +42,35 @@ const (
 // Config is the validated configuration of one node. Load returns it read-only: callers share
 // the pointer and must not modify it or its slices.
 type Config struct {
-	BotToken          string        // BOT_TOKEN: the bot's token; never log it.
-	OwnerID           int64         // OWNER_ID: the owner's user id, positive.
-	SudoUsers         []int64       // SUDO_USERS: user ids with admin rights.
-	AuthorizedChats   []int64       // AUTHORIZED_CHATS: chat or user ids allowed to use the bot.
-	TelegramAPIURL    string        // TELEGRAM_API_URL: Bot API base URL without a trailing slash.
-	TelegramLocal     bool          // TELEGRAM_LOCAL: the Bot API server runs in --local mode.
-	DownloadDir       string        // DOWNLOAD_DIR: absolute working directory for tasks.
-	StateDir          string        // STATE_DIR: absolute directory of the embedded store.
-	MirrorDest        string        // MIRROR_DEST: "", an absolute directory, or rclone:REMOTE:PATH.
-	LeechSplitSize    int64         // LEECH_SPLIT_SIZE: bytes per leeched part.
-	StatusInterval    time.Duration // STATUS_INTERVAL: status message refresh period.
-	HTTPAddr          string        // HTTP_ADDR: host:port of the HTTP endpoints.
-	APIToken          string        // API_TOKEN: bearer token for /api and /debug; never log it.
-	RedisURL          string        // REDIS_URL: redis:// or rediss:// URL, or "" for a lone node.
-	NodeName          string        // NODE_NAME: this node's name.
-	ClusterAddr       string        // CLUSTER_ADDR: host:port this node listens on for peers.
-	ClusterAdvertise  string        // CLUSTER_ADVERTISE: host:port peers dial.
-	AllowPrivateURLs  bool          // ALLOW_PRIVATE_URLS: allow links to private addresses.
-	HTTPConnections   int           // HTTP_CONNECTIONS: connections per HTTP download.
-	RetryMaxAttempts  int           // RETRY_MAX_ATTEMPTS: attempts per stage.
-	RetryInitialDelay time.Duration // RETRY_INITIAL_DELAY: first retry delay.
-	RetryMaxDelay     time.Duration // RETRY_MAX_DELAY: longest retry delay.
-	RetryMaxElapsed   time.Duration // RETRY_MAX_ELAPSED: give up on a stage after this long.
+	BotToken         string        // BOT_TOKEN: the bot's token; never log it.
+	OwnerID          int64         // OWNER_ID: the owner's user id, positive.
+	SudoUsers        []int64       // SUDO_USERS: user ids with admin rights.
+	AuthorizedChats  []int64       // AUTHORIZED_CHATS: chat or user ids allowed to use the bot.
+	TelegramAPIURL   string        // TELEGRAM_API_URL: Bot API base URL without a trailing slash.
+	TelegramLocal    bool          // TELEGRAM_LOCAL: the Bot API server runs in --local mode.
+	DownloadDir      string        // DOWNLOAD_DIR: absolute working directory for tasks.
+	StateDir         string        // STATE_DIR: absolute directory of the embedded store.
+	MirrorDest       string        // MIRROR_DEST: "", an absolute directory, or rclone:REMOTE:PATH.
+	LeechSplitSize   int64         // LEECH_SPLIT_SIZE: bytes per leeched part.
+	StatusInterval   time.Duration // STATUS_INTERVAL: status message refresh period.
+	HTTPAddr         string        // HTTP_ADDR: host:port of the HTTP endpoints.
+	APIToken         string        // API_TOKEN: bearer token for /api and /debug; never log it.
+	RedisURL         string        // REDIS_URL: redis:// or rediss:// URL, or "" for a lone node.
+	NodeName         string        // NODE_NAME: this node's name.
+	ClusterAddr      string        // CLUSTER_ADDR: host:port this node listens on for peers.
+	ClusterAdvertise string        // CLUSTER_ADVERTISE: host:port peers dial.
+	// ClusterMemberTTL (CLUSTER_MEMBER_TTL) is how long a silent member stays listed.
+	ClusterMemberTTL time.Duration
+	// PollerLeaseTTL (POLLER_LEASE_TTL) is how long the Telegram poller lease outlives its holder.
+	PollerLeaseTTL time.Duration
+	// ClusterSweepInterval (CLUSTER_SWEEP_INTERVAL) is how often a node looks for tasks whose owner is gone.
+	ClusterSweepInterval time.Duration
+	AllowPrivateURLs     bool          // ALLOW_PRIVATE_URLS: allow links to private addresses.
+	HTTPConnections      int           // HTTP_CONNECTIONS: connections per HTTP download.
+	RetryMaxAttempts     int           // RETRY_MAX_ATTEMPTS: attempts per stage.
+	RetryInitialDelay    time.Duration // RETRY_INITIAL_DELAY: first retry delay.
+	RetryMaxDelay        time.Duration // RETRY_MAX_DELAY: longest retry delay.
+	RetryMaxElapsed      time.Duration // RETRY_MAX_ELAPSED: give up on a stage after this long.
 	// MaxConcurrentDownloads (MAX_CONCURRENT_DOWNLOADS) is the number of downloads a node runs
 	// at once; 0 means unlimited.
 	MaxConcurrentDownloads int
@@ -215,6 +221,9 @@ func (l *loader) build() *Config {
 			l.fail("CLUSTER_ADVERTISE", "%q cannot be dialled by other nodes; set a reachable host (required when REDIS_URL is set)", c.ClusterAdvertise)
 		}
 	}
+	c.ClusterMemberTTL = l.duration("CLUSTER_MEMBER_TTL", 6*time.Second, time.Second)
+	c.PollerLeaseTTL = l.duration("POLLER_LEASE_TTL", 10*time.Second, time.Second)
+	c.ClusterSweepInterval = l.duration("CLUSTER_SWEEP_INTERVAL", 5*time.Second, 100*time.Millisecond)
 	c.AllowPrivateURLs = l.boolean("ALLOW_PRIVATE_URLS", false)
 	c.HTTPConnections = l.intRange("HTTP_CONNECTIONS", 8, 1, 32)
 	c.RetryMaxAttempts = l.intRange("RETRY_MAX_ATTEMPTS", 5, 1, 100)
@@ -690,6 +699,9 @@ func (c *Config) Redacted() map[string]string {
 		"NODE_NAME":                c.NodeName,
 		"CLUSTER_ADDR":             c.ClusterAddr,
 		"CLUSTER_ADVERTISE":        c.ClusterAdvertise,
+		"CLUSTER_MEMBER_TTL":       c.ClusterMemberTTL.String(),
+		"POLLER_LEASE_TTL":         c.PollerLeaseTTL.String(),
+		"CLUSTER_SWEEP_INTERVAL":   c.ClusterSweepInterval.String(),
 		"ALLOW_PRIVATE_URLS":       strconv.FormatBool(c.AllowPrivateURLs),
 		"HTTP_CONNECTIONS":         strconv.Itoa(c.HTTPConnections),
 		"RETRY_MAX_ATTEMPTS":       strconv.Itoa(c.RetryMaxAttempts),

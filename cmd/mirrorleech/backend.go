@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pacluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mirrorleech/mirrorleech/actors/gateway"
+	"github.com/mirrorleech/mirrorleech/cluster/localprovider"
+	"github.com/mirrorleech/mirrorleech/cluster/redisprovider"
+	"github.com/mirrorleech/mirrorleech/internal/config"
+	"github.com/mirrorleech/mirrorleech/internal/lease"
+	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
+	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/monitoring"
+)
+
+// keyPrefix starts every Redis key of mirrorleech.
+const keyPrefix = "mirrorleech"
+
+// backend is what differs between a node alone and a node of a cluster:
+// where state lives, how members are found, who polls Telegram and how
+// commands are counted. Everything above it is the same code.
+type backend struct {
+	clustered bool
+	store     store.Store
+	provider  pacluster.ClusterProvider
+	lease     lease.Lease
+	limiter   ratelimit.Limiter
+	// members lists the members as this node last saw them.
+	members func() []monitoring.Member
+	alive   func(id string) bool
+	// ready is true once the member view includes this node.
+	ready func() bool
+	// leave deregisters this node ahead of the cluster shutdown, so its
+	// users' sessions move to the other members (nil alone).
+	leave func(ctx context.Context) error
+	close func()
+}
+
+// openBackend connects to Redis when REDIS_URL is set, else opens the
+// embedded store in STATE_DIR.
+func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (*backend, error) {
+	if cfg.RedisURL == "" {
+		bolt, err := store.OpenBolt(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		p := localprovider.New()
+		return &backend{store: bolt, provider: p, lease: lease.NewLocal(), limiter: ratelimit.NewMemory(),
+			members: func() []monitoring.Member {
+				return []monitoring.Member{{ID: sys.ID, Name: cfg.NodeName, Address: sys.Address()}}
+			},
+			alive: p.Alive, ready: func() bool { return true }, close: func() { _ = bolt.Close() }}, nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		// The URL may hold a password: the error is not quoted.
+		return nil, fmt.Errorf("REDIS_URL cannot be used by the Redis client")
+	}
+	// Short timeouts everywhere: a dead Redis must show as errors within
+	// seconds (the lease holder stops polling, the sweeper skips a round),
+	// never as a node that hangs.
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = 2*time.Second, 2*time.Second, 2*time.Second, 3*time.Second
+	opt.ContextTimeoutEnabled = true
+	// go-redis prints every failed dial during an outage; the callers
+	// already log what failed, so its own lines go to debug.
+	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
+	rc := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rs, err := store.OpenRedis(ctx, rc, keyPrefix)
+	if err != nil {
+		_ = rc.Close()
+		return nil, fmt.Errorf("connecting to Redis at %s: %w", redactedURL(cfg.RedisURL), err)
+	}
+	p := redisprovider.New(redisprovider.Config{Client: rc, Prefix: keyPrefix, TTL: cfg.ClusterMemberTTL,
+		Name: cfg.NodeName, API: apiURL(cfg), Logger: log.With(slog.String("component", "redisprovider")),
+		OnRegistrationLost: func(id string) {
+			log.Warn("cluster registration lost; registering again", slog.String("member", id))
+		}})
+	b := &backend{clustered: true, store: rs, provider: p,
+		lease:   lease.NewRedis(rc, keyPrefix, "poller", cfg.NodeName, cfg.PollerLeaseTTL),
+		limiter: ratelimit.NewRedis(rc, keyPrefix),
+		alive:   p.Alive,
+		leave:   p.Leave,
+		close:   func() { _ = rc.Close() },
+	}
+	b.members = func() []monitoring.Member {
+		self := p.Self()
+		ms := p.Members()
+		out := make([]monitoring.Member, 0, len(ms))
+		for _, m := range ms {
+			mm := monitoring.Member{ID: m.ID, Name: m.Name, Address: net.JoinHostPort(m.Host, fmt.Sprint(m.Port)), API: m.API}
+			if m.ID == self {
+				mm.API = "" // this node answers for itself
+			}
+			out = append(out, mm)
+		}
+		return out
+	}
+	b.ready = func() bool {
+		self := p.Self()
+		return self != "" && p.Alive(self)
+	}
+	return b, nil
+}
+
+// nodes lists the members for /nodes.
+func (b *backend) nodes(selfID string) func() []gateway.Node {
+	return func() []gateway.Node {
+		var out []gateway.Node
+		for _, m := range b.members() {
+			out = append(out, gateway.Node{Name: m.Name, Address: m.Address, Self: m.ID == selfID})
+		}
+		return out
+	}
+}
+
+// apiURL is the base URL other nodes use for this node's HTTP endpoints:
+// HTTP_ADDR, with the advertised cluster host when it binds every address.
+func apiURL(cfg *config.Config) string {
+	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if ah, _, err := net.SplitHostPort(cfg.ClusterAdvertise); err == nil {
+			host = ah
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func redactedURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "REDIS_URL"
+}
+
+// redisLogger sends go-redis's own messages to slog at debug level.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...))
+}
