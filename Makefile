@@ -84,6 +84,7 @@ bench: ## benchmarks side by side with peer tools (aria2c, curl, zip, unzip, 7z)
 	BENCH_LEECH_RSS=1 $(GO) test -count=1 -run TestLeechPeakRSS -v -timeout 30m ./tests/bench/
 	BENCH_ARCHIVE=1 $(GO) test -count=1 -run TestArchiveThroughput -v -timeout 30m ./tests/bench/
 	BENCH_TORRENT=1 $(GO) test -count=1 -run TestTorrentThroughput -v -timeout 30m ./tests/bench/
+	BENCH_CLUSTER=1 $(GO) test -count=1 -run TestClusterOverhead -v -timeout 30m ./tests/bench/
 
 clean: ## remove build output
 	rm -rf bin

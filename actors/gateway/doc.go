@@ -11,8 +11,22 @@
 // Nothing is fetched for an unauthorized user: the refusal is the only
 // reply. Unknown commands addressed to another bot are ignored.
 //
+// Polling runs only while the node holds the poller lease (internal/lease:
+// always held by a node alone, a fenced Redis lease in a cluster), so
+// exactly one node of a cluster polls. The update offset lives with the
+// lease: a batch is dispatched to the actor first, then its end is
+// committed (fenced by the lease token) and confirmed to Telegram, so a
+// node that takes over polling starts right after the last dispatched
+// update. A holding that ends confirms its last batch to Telegram on the
+// way out, even when Redis lost the stored offset. Per-user command rate
+// limits are counted by a ratelimit.Limiter (Redis in a cluster) in the
+// poller goroutine, never in Receive; a limiter that does not answer lets
+// the command through.
+//
 // Failure: the poller retries failed polls with backoff (a 409 conflict
 // means another instance polls the same token; it is logged and retried).
-// Updates are confirmed by the next poll's offset, so an update whose
-// processing was interrupted by a crash is delivered again after a restart.
+// A node killed between dispatching a batch and committing it repeats that
+// batch on the next poller: /mirror and /leech are recognised by their
+// command message and not started twice; a repeated /ping or /status gets a
+// second answer.
 package gateway

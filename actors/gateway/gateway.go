@@ -264,7 +264,22 @@ func poll(ctx context.Context, o Options, admins map[int64]bool, log *slog.Logge
 		}
 	}
 	delay = time.Second
+	// Telegram forgets an update only when getUpdates is called with a
+	// higher offset. A holding that ends after dispatching a batch (lease
+	// lost, Redis emptied, shutdown) confirms it with one last call, so the
+	// next poller cannot receive it again even if the stored offset is gone.
+	asked := offset
+	defer func() {
+		if offset > asked {
+			c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if _, err := o.Client.GetUpdates(c, int(offset), 0); err != nil {
+				log.Warn("confirming the last updates", slog.Any("err", err))
+			}
+		}
+	}()
 	for ctx.Err() == nil {
+		asked = offset
 		updates, err := o.Client.GetUpdates(ctx, int(offset), o.PollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -285,7 +300,13 @@ func poll(ctx context.Context, o Options, admins map[int64]bool, log *slog.Logge
 		select {
 		case <-batch.done:
 		case <-ctx.Done():
-			return ctx.Err()
+			// The holding ended mid-batch: a dispatched batch is still
+			// confirmed on the way out; one never dispatched is not.
+			select {
+			case <-batch.done:
+			case <-time.After(2 * time.Second):
+				return ctx.Err()
+			}
 		}
 		offset = int64(updates[len(updates)-1].ID) + 1
 		if err := o.Lease.CommitOffset(ctx, tok, offset); err != nil {

@@ -16,7 +16,9 @@
 // Each chat has two lanes, one for texts and edits and one for documents, so
 // a long upload does not freeze that chat's status message. A lane runs one
 // call at a time, in order; before each call the flood limiter (≈1/s per
-// chat, 20/min per group, 30/s overall) must allow it. A pending edit of a
+// chat, 20/min per group, 30/s overall) must allow it; in a cluster the
+// call's worker then also waits for a reservation in the shared limiter
+// (flood.Shared in Redis), since every node sends for the same bot. A pending edit of a
 // message is replaced by a newer edit of the same message, so a slow chat
 // receives only the latest status.
 //

@@ -40,6 +40,16 @@ type Options struct {
 	Observe func(method string, err error, waited time.Duration)
 	// OnQueue, if set, is told the number of waiting calls after each change.
 	OnQueue func(n int)
+	// Shared, if set, is the cluster-wide flood limiter (flood.Shared):
+	// every counted call also waits for a reservation there, because
+	// Telegram's limits are per bot, not per node. A limiter that fails
+	// lets the call go, held back by this node's own limiter.
+	Shared Gate
+}
+
+// Gate reserves a send to a chat across the cluster, waiting as needed.
+type Gate interface {
+	Wait(ctx context.Context, chatID int64) error
 }
 
 const textRetries = 3
@@ -300,13 +310,26 @@ func (b *Outbox) start(ctx actor.Context, o *op) {
 		cctx, o.cancel = context.WithCancel(b.base)
 	} else {
 		b.texts++
-		cctx, o.cancel = context.WithTimeout(b.base, b.o.CallTimeout)
+		cctx, o.cancel = context.WithCancel(b.base)
 	}
 	b.running[o.id] = o
-	self, root, s := ctx.Self(), ctx.ActorSystem().Root, b.o.Sender
+	self, root, s, gate, log := ctx.Self(), ctx.ActorSystem().Root, b.o.Sender, b.o.Shared, b.log
+	timeout := b.o.CallTimeout
 	go func() {
 		defer o.cancel()
-		msgID, err := call(cctx, s, root, o)
+		if gate != nil && o.kind != opAnswer {
+			if err := gate.Wait(cctx, o.chat); err != nil && cctx.Err() == nil {
+				log.Warn("cluster flood limiter unavailable; sending on this node's limits", slog.Any("err", err))
+			}
+		}
+		callCtx := cctx
+		if o.kind != opDocument {
+			// A text's call timeout starts after the wait for its turn.
+			var cancel context.CancelFunc
+			callCtx, cancel = context.WithTimeout(cctx, timeout)
+			defer cancel()
+		}
+		msgID, err := call(callCtx, s, root, o)
 		root.Send(self, &opDone{id: o.id, msgID: msgID, err: err})
 	}()
 }

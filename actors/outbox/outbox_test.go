@@ -222,3 +222,52 @@ func TestAbortSendCancelsUpload(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond, "the outbox keeps serving")
 	require.Empty(t, f.methodCalls("sendDocument"), "the aborted upload was never completed")
 }
+
+// gate is a cluster limiter that holds every send for a fixed time and
+// records who asked.
+type gate struct {
+	mu    sync.Mutex
+	chats []int64
+	hold  time.Duration
+	err   error
+}
+
+func (g *gate) Wait(ctx context.Context, chatID int64) error {
+	g.mu.Lock()
+	g.chats = append(g.chats, chatID)
+	g.mu.Unlock()
+	select {
+	case <-time.After(g.hold):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.err
+}
+
+// Counted calls wait for the cluster-wide reservation; callback answers
+// (not counted by Telegram's limits) do not; a failing gate does not stop
+// the send.
+func TestSharedGateHoldsCountedCalls(t *testing.T) {
+	for _, failing := range []bool{false, true} {
+		f := &fakeSender{fail: map[string][]error{}}
+		g := &gate{hold: 300 * time.Millisecond}
+		if failing {
+			g.err = errors.New("redis down")
+		}
+		sys := actor.NewActorSystem()
+		box, err := sys.Root.SpawnNamed(Props(Options{Sender: f, Shared: g, Flood: flood.Config{PerChat: -1}}), messages.OutboxName)
+		require.NoError(t, err)
+		c, ch := client(t, sys)
+		start := time.Now()
+		sys.Root.Send(box, &messages.AnswerCallback{CallbackID: "q"})
+		sys.Root.Send(c, request{to: box, msg: &messages.SendText{ChatID: 9, Text: "x"}})
+		require.IsType(t, &messages.TextSent{}, await(t, ch))
+		require.GreaterOrEqual(t, time.Since(start), 290*time.Millisecond, "the text waited for the gate")
+		g.mu.Lock()
+		require.Equal(t, []int64{9}, g.chats, "only the counted call asked the gate")
+		g.mu.Unlock()
+		require.Len(t, f.methodCalls("answerCallbackQuery"), 1)
+		_ = sys.Root.PoisonFuture(box).Wait()
+		sys.Shutdown()
+	}
+}

@@ -11,6 +11,14 @@
 // Emitted: CancelTask to its tasks, and replies to the user through the
 // outbox (resume notices, cancel confirmations, "no such task", refusals).
 //
+// In a cluster a task runs only on the member that holds it: new tasks are
+// written with this member as owner, and ResumeTasks claims each task
+// atomically (store.ClaimTask) and skips those a live member holds. When a
+// session stops (node shutdown, or the cluster moved the user to another
+// member) it releases its tasks, so the sweeper of any node sends them to
+// the user's new session at once. The per-user task limit is counted from
+// the store, so it holds across nodes.
+//
 // A session is a cache with an identity: all it holds is the table of its
 // running children; what must survive is in the store, and ResumeTasks is
 // idempotent (tasks already running are skipped).

@@ -362,7 +362,7 @@ func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
 			name = rec.Download.Name
 		}
 		if name == "" {
-			name = rec.Spec.ID
+			name = task.SourceName(rec.Spec.Source)
 		}
 		byChat[rec.Spec.ChatID] = append(byChat[rec.Spec.ChatID],
 			fmt.Sprintf("• <code>%s</code> %s", rec.Spec.ID, html.EscapeString(name)))

@@ -15,4 +15,11 @@
 // stage after a backoff delay, the rest end the task with the reason in
 // plain words. Whatever the end, the task's working directory is removed
 // (after the stage has stopped, so no write can follow the removal).
+//
+// Ownership: with Options.Owner set, every write to the record checks that
+// this member still holds the task. A write that finds another owner (this
+// node was presumed lost and another took the task over) stops the task
+// quietly: nothing is reported, written or removed here, since the task is
+// the other node's now. A resumed task whose data is not on this node's
+// disk downloads again and keeps the parts Telegram already confirmed.
 package task

@@ -365,7 +365,7 @@ func (t *Task) start(ctx actor.Context) {
 	t.startWriter()
 	name := t.spec.Name
 	if name == "" {
-		name = sourceName(t.spec.Source)
+		name = SourceName(t.spec.Source)
 	}
 	if d := t.run.Record.Download; d != nil {
 		res := *d
@@ -634,7 +634,9 @@ func (t *Task) finalText() string {
 	return fmt.Sprintf("❌ %s failed: %s\nTask: <code>%s</code>", name, html.EscapeString(t.reason), t.spec.ID)
 }
 
-func sourceName(s messages.Source) string {
+// SourceName is what a task shows as its name until the download names the
+// result.
+func SourceName(s messages.Source) string {
 	if s.File != nil {
 		return s.File.Name
 	}

@@ -13,9 +13,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mirrorleech/mirrorleech/actors/gateway"
+	"github.com/mirrorleech/mirrorleech/actors/outbox"
 	"github.com/mirrorleech/mirrorleech/cluster/localprovider"
 	"github.com/mirrorleech/mirrorleech/cluster/redisprovider"
 	"github.com/mirrorleech/mirrorleech/internal/config"
+	"github.com/mirrorleech/mirrorleech/internal/flood"
 	"github.com/mirrorleech/mirrorleech/internal/lease"
 	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
 	"github.com/mirrorleech/mirrorleech/internal/store"
@@ -34,6 +36,9 @@ type backend struct {
 	provider  pacluster.ClusterProvider
 	lease     lease.Lease
 	limiter   ratelimit.Limiter
+	// gate is the cluster-wide flood limiter (nil alone: the outbox's own
+	// limiter is the whole bot's).
+	gate outbox.Gate
 	// members lists the members as this node last saw them.
 	members func() []monitoring.Member
 	alive   func(id string) bool
@@ -89,6 +94,7 @@ func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (
 	b := &backend{clustered: true, store: rs, provider: p,
 		lease:   lease.NewRedis(rc, keyPrefix, "poller", cfg.NodeName, cfg.PollerLeaseTTL),
 		limiter: ratelimit.NewRedis(rc, keyPrefix),
+		gate:    flood.NewShared(rc, keyPrefix, cfg.NodeName, flood.Config{}),
 		alive:   p.Alive,
 		leave:   p.Leave,
 		close:   func() { _ = rc.Close() },

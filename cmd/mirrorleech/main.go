@@ -218,6 +218,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		props *actor.Props
 	}{
 		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox")),
+			Shared:  be.gate,
 			OnQueue: func(n int) { metrics.OutboxQueue.Set(float64(n)) },
 			Observe: func(_ string, err error, _ time.Duration) {
 				if wait, ok := tgapi.RetryAfter(err); ok {

@@ -17,4 +17,11 @@
 //
 // Nothing here fails. A Limiter is not safe for concurrent use: it belongs to
 // one actor, whose mailbox serialises the calls.
+//
+// Shared is the cluster's counterpart, for when several nodes send for one
+// bot: the same three limits kept in Redis by one Lua script on the
+// server's clock, so the nodes together stay within what Telegram allows.
+// It does I/O (call it from a worker goroutine, never from Receive) and
+// fails with the Redis error, which the outbox treats as "use the node's
+// own limits".
 package flood
