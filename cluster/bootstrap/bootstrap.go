@@ -63,6 +63,7 @@ func Start(sys *actor.ActorSystem, o Options) (c *cluster.Cluster, err error) {
 	} else if ap == 0 {
 		advertise = net.JoinHostPort(ah, strconv.Itoa(port))
 	}
+	advertise = resolveAdvertise(advertise)
 	timeout := o.RequestTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -150,4 +151,37 @@ func recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h
 		}
 	}()
 	return h(srv, ss)
+}
+
+// resolveAdvertise turns a host name in the advertised address into the
+// address it resolves to here (in a container: its own address on the
+// cluster network), so every member dials the same IP and no member depends
+// on the others' resolvers. A name that does not resolve is kept.
+func resolveAdvertise(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || net.ParseIP(host) != nil {
+		return addr
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return addr
+	}
+	// Prefer an address peers can reach (not loopback), then IPv4.
+	score := func(ip net.IP) int {
+		n := 0
+		if !ip.IsLoopback() {
+			n += 2
+		}
+		if ip.To4() != nil {
+			n++
+		}
+		return n
+	}
+	best := ips[0]
+	for _, ip := range ips[1:] {
+		if score(ip) > score(best) {
+			best = ip
+		}
+	}
+	return net.JoinHostPort(best.String(), port)
 }

@@ -58,6 +58,11 @@ import (
 var version = "dev"
 
 func main() {
+	// `mirrorleech healthcheck` is the container health probe: images
+	// built FROM scratch have no curl.
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Getenv("HTTP_ADDR")))
+	}
 	// The torrent library reads its file I/O mode in an init function, so
 	// the mode is set by re-executing before anything else runs.
 	if err := torrent.EnsureClassicFileIO(); err != nil {
@@ -355,6 +360,35 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	_ = srv.Shutdown(ctx)
 	log.Info("stopped", slog.Duration("shutdown", time.Since(stopping)))
 	return nil
+}
+
+// healthcheck asks this node's /healthz (HTTP_ADDR, default
+// 127.0.0.1:8080; an address on every interface is asked on loopback) and
+// returns the exit status: 0 when it answers 200.
+func healthcheck(addr string) int {
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck: HTTP_ADDR:", err)
+		return 1
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck:", resp.Status)
+		return 1
+	}
+	return 0
 }
 
 // waitGroup waits for wg, or until ctx ends.

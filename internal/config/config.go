@@ -216,6 +216,15 @@ func (l *loader) build() *Config {
 	c.NodeName = l.nodeName()
 	c.ClusterAddr = l.hostPort("CLUSTER_ADDR", "127.0.0.1:0")
 	c.ClusterAdvertise = l.hostPort("CLUSTER_ADVERTISE", c.ClusterAddr)
+	if _, set := l.get("CLUSTER_ADVERTISE"); !set && c.RedisURL != "" {
+		// A node listening on every address (a container) is reached at
+		// its host name, which the cluster network resolves to it.
+		if host, port, err := net.SplitHostPort(c.ClusterAddr); err == nil && unspecifiedHost(host) {
+			if name, err := l.hostname(); err == nil && name != "" {
+				c.ClusterAdvertise = net.JoinHostPort(name, port)
+			}
+		}
+	}
 	if c.RedisURL != "" && c.ClusterAdvertise != "" {
 		if host, _, err := net.SplitHostPort(c.ClusterAdvertise); err == nil && unspecifiedHost(host) {
 			l.fail("CLUSTER_ADVERTISE", "%q cannot be dialled by other nodes; set a reachable host (required when REDIS_URL is set)", c.ClusterAdvertise)

@@ -180,6 +180,9 @@ func TestLoadGood(t *testing.T) {
 			require.Equal(t, "0.0.0.0:7000", c.ClusterAddr)
 			require.Equal(t, "[fd00::5]:7000", c.ClusterAdvertise)
 		}},
+		{"advertise defaults to the host name on every address", []string{"CLUSTER_ADDR=0.0.0.0:7000", "REDIS_URL=redis://r:6379"}, func(t *testing.T, c *Config) {
+			require.Equal(t, "vm:7000", c.ClusterAdvertise)
+		}},
 		{"advertise defaults to cluster addr", []string{"CLUSTER_ADDR=10.0.0.5:7000", "REDIS_URL=redis://:pw@redis:6379/0"}, func(t *testing.T, c *Config) {
 			require.Equal(t, "10.0.0.5:7000", c.ClusterAdvertise)
 			require.Equal(t, "redis://:pw@redis:6379/0", c.RedisURL)
@@ -291,7 +294,6 @@ func TestLoadBad(t *testing.T) {
 		{[]string{"NODE_NAME=" + strings.Repeat("a", 64)}, "NODE_NAME", "1 to 63"},
 		{[]string{"CLUSTER_ADDR=nope"}, "CLUSTER_ADDR", "host:port"},
 		{[]string{"CLUSTER_ADVERTISE=h:-1"}, "CLUSTER_ADVERTISE", "port"},
-		{[]string{"CLUSTER_ADDR=0.0.0.0:7000", "REDIS_URL=redis://r:6379"}, "CLUSTER_ADVERTISE", "cannot be dialled"},
 		{[]string{"CLUSTER_ADVERTISE=:7000", "REDIS_URL=redis://r:6379"}, "CLUSTER_ADVERTISE", "cannot be dialled"},
 		{[]string{"ALLOW_PRIVATE_URLS=2"}, "ALLOW_PRIVATE_URLS", "true or false"},
 		{[]string{"HTTP_CONNECTIONS=0"}, "HTTP_CONNECTIONS", "1 to 32"},

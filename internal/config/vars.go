@@ -36,7 +36,7 @@ var Variables = []Variable{
 	{Name: "REDIS_URL", Default: "empty", Help: "redis:// or rediss:// URL; set it to form a cluster."},
 	{Name: "NODE_NAME", Default: "host name", Help: "This node's name in status, metrics and the actor tree (letters, digits, '.', '_', '-')."},
 	{Name: "CLUSTER_ADDR", Default: "127.0.0.1:0", Help: "host:port where this node listens for other nodes."},
-	{Name: "CLUSTER_ADVERTISE", Default: "CLUSTER_ADDR", Help: "host:port other nodes use to reach this one."},
+	{Name: "CLUSTER_ADVERTISE", Default: "CLUSTER_ADDR", Help: "host:port other nodes use to reach this one; with REDIS_URL and a CLUSTER_ADDR on every address (0.0.0.0:PORT), the host name and that port."},
 	{Name: "CLUSTER_MEMBER_TTL", Default: "6s", Help: "With REDIS_URL: a node that stops refreshing its registration is dropped from the cluster after this long; at least 1s."},
 	{Name: "POLLER_LEASE_TTL", Default: "10s", Help: "With REDIS_URL: how long the Telegram polling lease outlives a node that stopped renewing it; another node polls after it; at least 1s."},
 	{Name: "CLUSTER_SWEEP_INTERVAL", Default: "5s", Help: "With REDIS_URL: how often a node looks for unfinished tasks whose node left, to run them again; at least 100ms."},
