@@ -33,10 +33,14 @@ test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unz
 	else echo ">>$$missing missing and cannot install: tests that need them skip with a reason (fail under CI=true)"; fi
 
 test: vet fmt-check test-deps generate-check ## vet, gofmt check, every test (race detector on, the e2e bot binary too), brief fuzzing
-	@echo ">> go test -race ./... (but the cluster tests)"
-	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/tests/cluster$$')
-	@# Three race-built bots per test: alone, so they starve no timing-sensitive test of another package.
-	@echo ">> go test -race ./tests/cluster/"
+	@# Three steps, so the multi-process suites (one bot per e2e test, three
+	@# race-built bots per cluster test) do not starve the timing-sensitive
+	@# engine tests (torrent seeding, rate limits) on a 2-core machine.
+	@echo ">> go test -race (packages and engines)"
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v -e '/tests/e2e$$' -e '/tests/cluster$$')
+	@echo ">> go test -race ./tests/e2e/ (the bot built with -race)"
+	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./tests/e2e/
+	@echo ">> go test -race ./tests/cluster/ (three bots built with -race per test)"
 	E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./tests/cluster/
 	@$(MAKE) --no-print-directory fuzz
 
