@@ -193,8 +193,39 @@ type download struct {
 
 	writeErr chan error // the first error writing a chunk to disk
 
+	// direct are the peers named by the request and the magnet (x.pe),
+	// and redialed is when they were last given to the library again.
+	direct   []string
+	redialed time.Time
+
 	lastReport time.Time
 	progress   Progress
+}
+
+// redialEvery is how long a download without any peer waits before it
+// offers its direct peers to the library again.
+const redialEvery = 3 * time.Second
+
+// redialDirect offers the direct peers again when the torrent has no peer
+// at all: connected, being dialed or waiting to be. The library drops a
+// peer whose dial failed or whose connection closed and never tries it
+// again; with no tracker or DHT to name it anew (a magnet with x.pe, a
+// private swarm), a peer that was briefly unreachable would leave the
+// download waiting for nothing until the stall timeout.
+func (d *download) redialDirect(s atorrent.TorrentStats) {
+	if len(d.direct) == 0 || s.ActivePeers+s.HalfOpenPeers+s.PendingPeers > 0 {
+		return
+	}
+	if time.Since(d.redialed) < redialEvery {
+		return
+	}
+	d.redialed = time.Now()
+	peers := make([]atorrent.PeerInfo, 0, len(d.direct))
+	for _, a := range d.direct {
+		peers = append(peers, atorrent.PeerInfo{Addr: atorrent.StringAddr(a), Source: atorrent.PeerSourceDirect, Trusted: true})
+	}
+	n := d.t.AddPeers(peers)
+	d.log.Debug("no peers left: dialing the direct peers again", slog.Int("peers", n))
 }
 
 func (d *download) run(ctx context.Context, spec *atorrent.TorrentSpec) (res Result, err error) {
@@ -216,6 +247,8 @@ func (d *download) run(ctx context.Context, spec *atorrent.TorrentSpec) (res Res
 	}
 	spec.Storage = st.storage
 	spec.PeerAddrs = append(spec.PeerAddrs, d.r.Peers...)
+	d.direct = spec.PeerAddrs
+	d.redialed = time.Now()
 	t, isNew, err := d.c.cl.AddTorrentSpec(spec)
 	if err != nil {
 		// AddTorrentSpec drops a new torrent it could not set up.
@@ -301,6 +334,7 @@ func (d *download) awaitInfo(ctx context.Context) error {
 		s := t.Stats()
 		d.progress.Peers, d.progress.Seeders = s.ActivePeers, s.ConnectedSeeders
 		d.report(false)
+		d.redialDirect(s)
 		if n := s.MetadataChunksRead.Int64(); n != lastChunks {
 			lastChunks, lastChange = n, time.Now()
 		}
@@ -440,6 +474,7 @@ func (d *download) await(ctx context.Context, p *plan) error {
 			return nil
 		}
 		d.report(false)
+		d.redialDirect(s)
 		now := struct{ useful, done, hashed int64 }{d.progress.Downloaded, done, s.BytesHashed.Int64()}
 		if now != last {
 			last, lastChange = now, time.Now()

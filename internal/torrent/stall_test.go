@@ -2,7 +2,10 @@ package torrent
 
 import (
 	"context"
+	"io"
 	"net"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,4 +111,87 @@ func TestCloseDuringDownload(t *testing.T) {
 	require.NoError(t, c.Close(), "Close is idempotent")
 	_, err = c.Download(context.Background(), Request{Magnet: magnet, Dir: t.TempDir()})
 	require.ErrorIs(t, err, ErrClosed)
+}
+
+// forward relays every connection to on to target, until the test ends.
+func forward(t *testing.T, on, target string) {
+	l, err := net.Listen("tcp", on)
+	require.NoError(t, err)
+	var (
+		mu    sync.Mutex
+		conns  []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = in.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			if closed {
+				_, _ = in.Close(), out.Close()
+			}
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); _, _ = io.Copy(out, in); _ = out.Close() }()
+			go func() { defer wg.Done(); _, _ = io.Copy(in, out); _ = in.Close() }()
+		}
+	}()
+}
+
+// The only peer a magnet names (x.pe) is unreachable when the download
+// starts and comes up later: the download dials it again and completes,
+// where the library alone would have dropped it after the refused dial and
+// waited for nothing.
+func TestDirectPeerDialedAgain(t *testing.T) {
+	data := swarm.Random(17, 3<<20)
+	seeder := swarm.NewSeeder(t, map[string][]byte{"late.bin": data}, swarm.Options{})
+	c := newTestClient(t, Config{})
+	late := deadPeer(t)
+	magnet := "magnet:?xt=urn:btih:" + seeder.InfoHash + "&x.pe=" + late
+	var log progressLog
+	done := make(chan error, 1)
+	var res Result
+	go func() {
+		var err error
+		res, err = c.Download(testContext(t, time.Minute), Request{Magnet: magnet, Dir: t.TempDir(), Progress: log.add})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the download ended while its only peer was down: %v", err)
+	case <-time.After(time.Second):
+	}
+	forward(t, late, seeder.Addr)
+	start := time.Now()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(45 * time.Second):
+		t.Fatal("the download did not dial its peer again")
+	}
+	t.Logf("finished %s after the peer came up", time.Since(start).Round(time.Millisecond))
+	b, err := os.ReadFile(res.Path)
+	require.NoError(t, err)
+	require.Equal(t, sum(data), sum(b))
 }
