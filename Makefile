@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Tests may take a while on 2 cores; the whole suite stays well inside this.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build run test test-deps vet fmt-check generate generate-check unit e2e bench fuzz clean
+.PHONY: help build image redis-image run test test-deps vet fmt-check generate generate-check unit e2e bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -13,6 +13,24 @@ help: ## list the targets
 build: ## build a static binary into bin/mirrorleech
 	@echo ">> building bin/mirrorleech ($(VERSION))"
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mirrorleech ./cmd/mirrorleech
+
+# Container images, built without a registry: the binary (or redis-server)
+# comes from this machine and goes into a FROM scratch image.
+IMAGE       ?= mirrorleech:local
+REDIS_IMAGE ?= mirrorleech-redis:local
+DOCKER      ?= docker
+
+image: ## the container image $(IMAGE) from a static binary built here (deploy/Dockerfile, --target prebuilt)
+	@echo ">> building $(IMAGE) ($(VERSION))"
+	CGO_ENABLED=0 $(GO) build -trimpath -tags timetzdata -ldflags "$(LDFLAGS)" -o bin/image-bin/mirrorleech ./cmd/mirrorleech
+	sh deploy/rootfs.sh bin/image-bin/mirrorleech bin/image
+	$(DOCKER) build -q -f deploy/Dockerfile --target prebuilt -t $(IMAGE) bin/image
+	@$(DOCKER) image inspect -f '{{.Size}}' $(IMAGE) | awk '{printf ">> $(IMAGE): %.1f MB\n", $$1/1e6}'
+
+redis-image: ## a Redis image $(REDIS_IMAGE) from this machine's redis-server (for REDIS_IMAGE in .env where nothing can be pulled)
+	@echo ">> building $(REDIS_IMAGE)"
+	sh deploy/redis/rootfs.sh bin/redis-image
+	$(DOCKER) build -q -f deploy/redis/Dockerfile -t $(REDIS_IMAGE) bin/redis-image
 
 run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 	$(GO) run ./cmd/mirrorleech

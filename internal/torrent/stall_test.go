@@ -118,7 +118,7 @@ func forward(t *testing.T, on, target string) {
 	l, err := net.Listen("tcp", on)
 	require.NoError(t, err)
 	var (
-		mu    sync.Mutex
+		mu     sync.Mutex
 		conns  []net.Conn
 		closed bool
 		wg     sync.WaitGroup

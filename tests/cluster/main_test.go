@@ -82,73 +82,18 @@ func userIDs(first int64, n int) []int64 {
 	return out
 }
 
-// messagesWith returns the bot's messages in chat whose text starts with
-// prefix and contains every one of subs.
-func messagesWith(tg *tgfake.Server, chat int64, prefix string, subs ...string) []tgfake.SentMessage {
-	var out []tgfake.SentMessage
-	for _, m := range tg.Messages(chat) {
-		if !strings.HasPrefix(m.Text, prefix) {
-			continue
-		}
-		ok := true
-		for _, s := range subs {
-			ok = ok && strings.Contains(m.Text, s)
-		}
-		if ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// done reports whether the chat got a final "✅" message about name.
-func done(tg *tgfake.Server, chat int64, name string) bool {
-	return len(messagesWith(tg, chat, "✅", name)) > 0
-}
+// Chat views shared with the container suite (tests/harness/chat.go).
+var (
+	messagesWith         = harness.MessagesWith
+	done                 = harness.Finished
+	requireDeliveredOnce = harness.RequireDeliveredOnce
+	logChat              = harness.LogChat
+)
 
 // recycled returns the chat's "♻️" messages (a task moved after its node
 // was lost).
 func recycled(tg *tgfake.Server, chat int64) []tgfake.SentMessage {
 	return messagesWith(tg, chat, "♻️")
-}
-
-// requireDeliveredOnce checks a leech of name to chat: one "✅" message,
-// every part (name.001… when parts > 1) exactly once, in order, and the
-// parts joined are the source.
-func requireDeliveredOnce(t *testing.T, tg *tgfake.Server, chat int64, name, sha string, parts int) {
-	t.Helper()
-	require.Len(t, messagesWith(tg, chat, "✅", name), 1, "user %d: one final message for %s", chat, name)
-	docs := tg.Documents(chat)
-	seen := map[string]int{}
-	var names []string
-	for _, d := range docs {
-		seen[d.FileName]++
-		names = append(names, d.FileName)
-	}
-	for part, n := range seen {
-		require.Equal(t, 1, n, "user %d: %s delivered %d times (documents: %v)", chat, part, n, names)
-	}
-	want := []string{name}
-	if parts > 1 {
-		want = nil
-		for i := 1; i <= parts; i++ {
-			want = append(want, fmt.Sprintf("%s.%03d", name, i))
-		}
-	}
-	require.Equal(t, want, names, "user %d: every part once, in order", chat)
-	require.Equal(t, sha, harness.JoinedSHA256(t, docs), "user %d: the parts joined are the source", chat)
-}
-
-// logChat writes a chat's bot messages to the test log, for failures.
-func logChat(t *testing.T, tg *tgfake.Server, chat int64) {
-	for _, m := range tg.Messages(chat) {
-		text := m.Text
-		if m.Document != nil {
-			text = "[document " + m.Document.FileName + "]"
-		}
-		t.Logf("chat %d message %d (reply to %d, edits %d, deleted %v, %s): %q", chat, m.MessageID, m.ReplyTo, m.Edits,
-			m.Deleted, m.Time.Format("15:04:05.000"), text)
-	}
 }
 
 // pingChats are the chats pings rotate over: the outbox paces each chat to
