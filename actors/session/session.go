@@ -62,7 +62,11 @@ type taskSaved struct {
 type tasksLoaded struct {
 	tasks  []store.Task // the unfinished tasks this session now holds
 	reason messages.ResumeReason
-	err    error
+	// handedOver marks the tasks a session released when it stopped (a
+	// node leaving gracefully, or the cluster moving the user), as opposed
+	// to tasks taken from a member that was lost.
+	handedOver map[string]bool
+	err        error
 }
 
 // Session is the session grain.
@@ -74,6 +78,10 @@ type Session struct {
 	byPID   map[string]string
 	saving  int // new tasks whose record is being written
 	loading bool
+	// stopping is set once the session itself stops (node shutdown, or
+	// the cluster moving the user to another member): its tasks then stop
+	// with it, and their Terminated is not a crash.
+	stopping bool
 }
 
 var _ actor.Actor = (*Session)(nil)
@@ -110,6 +118,8 @@ func (s *Session) Receive(ctx actor.Context) {
 		if s.o.OnActive != nil {
 			s.o.OnActive(1)
 		}
+	case *actor.Stopping:
+		s.stopping = true
 	case *actor.Stopped:
 		if s.o.OnActive != nil && s.userID != 0 {
 			s.o.OnActive(-1)
@@ -159,6 +169,7 @@ func (s *Session) Receive(ctx actor.Context) {
 			// Claim each task before running it: a task another live node
 			// holds stays there, so no task ever runs twice.
 			var mine []store.Task
+			handedOver := map[string]bool{}
 			for _, t := range tasks {
 				if running[t.Spec.ID] {
 					continue
@@ -177,8 +188,11 @@ func (s *Session) Receive(ctx actor.Context) {
 				// The node name of the run it left, for the user's message.
 				rec.Node = t.Node
 				mine = append(mine, rec)
+				if t.Owner == "" {
+					handedOver[t.Spec.ID] = true
+				}
 			}
-			root.Send(self, &tasksLoaded{tasks: mine, reason: reason})
+			root.Send(self, &tasksLoaded{tasks: mine, reason: reason, handedOver: handedOver})
 		}()
 	case *tasksLoaded:
 		s.loading = false
@@ -218,6 +232,12 @@ func (s *Session) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		id, ok := s.byPID[m.Who.Id]
 		if !ok {
+			return
+		}
+		if s.stopping {
+			// protoactor delivers the children's Terminated while the
+			// parent stops: the task stopped because the session does.
+			// It stays listed, so that release hands it over.
 			return
 		}
 		e := s.tasks[id]
@@ -348,12 +368,16 @@ func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
 	byChat := map[int64][]string{}
 	replyTo := map[int64]int{}
 	from := map[int64]string{}
+	lost := map[int64]bool{} // a task of the chat was on a member that was lost
 	for _, rec := range m.tasks {
 		if _, running := s.tasks[rec.Spec.ID]; running {
 			continue
 		}
 		if rec.Node != "" && rec.Node != s.o.Node {
 			from[rec.Spec.ChatID] = rec.Node
+		}
+		if !m.handedOver[rec.Spec.ID] {
+			lost[rec.Spec.ChatID] = true
 		}
 		rec.Node = s.o.Node
 		s.spawn(ctx, task.Run{Record: rec, Dir: s.dir(rec.Spec.ID), Resumed: true})
@@ -377,14 +401,26 @@ func (s *Session) resume(ctx actor.Context, m *tasksLoaded) {
 		lines := byChat[c]
 		text := fmt.Sprintf("♻️ The bot restarted; your %d unfinished task(s) resumed where they stopped:\n%s",
 			len(lines), strings.Join(lines, "\n"))
-		if m.reason == messages.ResumeFailover {
-			lost := "Its node"
+		switch {
+		case m.reason != messages.ResumeFailover:
+		case lost[c]:
+			node := "Its node"
 			if n := from[c]; n != "" {
-				lost = "Node " + html.EscapeString(n)
+				node = "Node " + html.EscapeString(n)
 			}
 			text = fmt.Sprintf("♻️ %s left the cluster; your %d unfinished task(s) continue on node %s "+
 				"(from the start where their data was on that node):\n%s",
-				lost, len(lines), html.EscapeString(s.o.Node), strings.Join(lines, "\n"))
+				node, len(lines), html.EscapeString(s.o.Node), strings.Join(lines, "\n"))
+		default:
+			// Handed over: the node stopped gracefully, or the cluster
+			// moved the user to a node that joined.
+			node := "another node"
+			if n := from[c]; n != "" {
+				node = "node " + html.EscapeString(n)
+			}
+			text = fmt.Sprintf("♻️ Your %d unfinished task(s) moved from %s to node %s "+
+				"(from the start where their data was on the other node):\n%s",
+				len(lines), node, html.EscapeString(s.o.Node), strings.Join(lines, "\n"))
 		}
 		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: c, Text: text, HTML: true, ReplyTo: replyTo[c]})
 	}

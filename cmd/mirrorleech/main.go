@@ -199,12 +199,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			OnActive: func(d int) { metrics.Sessions.Add(float64(d)) }}),
 		chat.Kind(chat.Options{Interval: cfg.StatusInterval, Logger: log}),
 	}
-	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
-		AdvertiseAddr: cfg.ClusterAdvertise, Provider: be.provider, Kinds: kinds})
-	if err != nil {
-		return err
-	}
-
 	guardian := actor.WithGuardian(actor.NewOneForOneStrategy(10, time.Minute, actor.DefaultDecider))
 	spawn := func(p *actor.Props, name string) (*actor.PID, error) {
 		pid, err := sys.Root.SpawnNamed(p.Configure(guardian), name)
@@ -237,10 +231,31 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err },
 			OnSample: func(s sysstat.Stats) { metrics.DiskFree.Set(float64(s.DiskFree)) }})},
 		{messages.TorrentsName, torrents.Props(tc, log.With(slog.String("actor", "torrents")))},
-		{messages.GrainsName, grains.Props(c, log)},
 		{messages.SlotsName, slots.Props(slots.Options{MaxDownloads: cfg.MaxConcurrentDownloads,
 			MaxUploads: cfg.MaxConcurrentUploads, MinFreeDisk: cfg.MinFreeDisk, Dir: cfg.DownloadDir,
 			Logger: log.With(slog.String("actor", "slots"))})},
+	}
+	// The node's own actors run before it joins the cluster: the moment it
+	// is a member, sessions are placed here and their tasks ask for slots,
+	// the outbox and the torrent client, which must be there to answer.
+	var top []*actor.PID
+	for _, a := range actors {
+		pid, err := spawn(a.props, a.name)
+		if err != nil {
+			return err
+		}
+		top = append(top, pid)
+	}
+	c, err := bootstrap.Start(sys, bootstrap.Options{Name: "mirrorleech", ListenAddr: cfg.ClusterAddr,
+		AdvertiseAddr: cfg.ClusterAdvertise, Provider: be.provider, Kinds: kinds})
+	if err != nil {
+		return err
+	}
+	actors = []struct {
+		name  string
+		props *actor.Props
+	}{
+		{messages.GrainsName, grains.Props(c, log)},
 		{messages.GatewayName, gateway.Props(gateway.Options{Client: tg, Store: st, OwnerID: cfg.OwnerID,
 			Sudo: cfg.SudoUsers, Authorized: authorized, MirrorDest: cfg.MirrorDest, SplitSize: cfg.LeechSplitSize,
 			MaxDownloadFile: maxDownload, RateLimit: cfg.UserRateLimit, Observe: metrics.ObserveCommand,
@@ -267,7 +282,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	} else {
 		metrics.ClusterMembers.Set(1)
 	}
-	var top []*actor.PID
 	for _, a := range actors {
 		pid, err := spawn(a.props, a.name)
 		if err != nil {

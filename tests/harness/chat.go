@@ -38,11 +38,13 @@ func Finished(tg *tgfake.Server, chat int64, name string) bool {
 }
 
 // RequireDeliveredOnce checks a leech of name to chat: one "✅" message,
-// every part (name.001… when parts > 1) exactly once, in order, and the
-// parts joined are the source.
+// no "❌" (a failure the chat was told of, even if the task went on), every
+// part (name.001… when parts > 1) exactly once, in order, and the parts
+// joined are the source.
 func RequireDeliveredOnce(t testing.TB, tg *tgfake.Server, chat int64, name, sha string, parts int) {
 	t.Helper()
 	require.Len(t, MessagesWith(tg, chat, "✅", name), 1, "user %d: one final message for %s", chat, name)
+	require.Empty(t, MessagesWith(tg, chat, "❌"), "user %d: no failure reported", chat)
 	docs := tg.Documents(chat)
 	seen := map[string]int{}
 	var names []string

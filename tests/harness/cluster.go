@@ -200,6 +200,9 @@ type Cluster struct {
 	t     testing.TB
 	TG    *tgfake.Server
 	Nodes []*Node
+
+	binary, redisURL string
+	env              []string
 }
 
 // StartCluster starts n nodes named n1…nN on redisURL, one after the
@@ -209,12 +212,9 @@ type Cluster struct {
 // when CLUSTER_LOG_DIR is set, every node's log is written there.
 func StartCluster(t testing.TB, binary string, tg *tgfake.Server, redisURL string, n int, env ...string) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, TG: tg}
-	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("n%d", i)
-		nodeEnv := append([]string{"REDIS_URL=" + redisURL, "NODE_NAME=" + name, "CLUSTER_ADDR=127.0.0.1:0"}, raceEnv()...)
-		nodeEnv = append(nodeEnv, env...)
-		c.Nodes = append(c.Nodes, &Node{Bot: Start(t, binary, tg, nodeEnv...), Name: name})
+	c := &Cluster{t: t, TG: tg, binary: binary, redisURL: redisURL, env: env}
+	for range n {
+		c.start()
 	}
 	// Registered after the nodes' own cleanups, so it runs before them and
 	// leaves them nothing to do.
@@ -222,6 +222,24 @@ func StartCluster(t testing.TB, binary string, tg *tgfake.Server, redisURL strin
 	took := c.WaitMembers(n, 60*time.Second)
 	t.Logf("cluster of %d formed %.1f s after the last node was ready", n, took.Seconds())
 	return c
+}
+
+// start starts the next node, n<k+1>.
+func (c *Cluster) start() *Node {
+	name := fmt.Sprintf("n%d", len(c.Nodes)+1)
+	nodeEnv := append([]string{"REDIS_URL=" + c.redisURL, "NODE_NAME=" + name, "CLUSTER_ADDR=127.0.0.1:0"}, raceEnv()...)
+	nodeEnv = append(nodeEnv, c.env...)
+	n := &Node{Bot: Start(c.t, c.binary, c.TG, nodeEnv...), Name: name}
+	c.Nodes = append(c.Nodes, n)
+	return n
+}
+
+// AddNode starts one more node with the cluster's settings (scaling out)
+// and returns it once it is healthy; it does not wait for the others to
+// list it.
+func (c *Cluster) AddNode() *Node {
+	c.t.Helper()
+	return c.start()
 }
 
 // stop sends SIGTERM to every running node at once, as a whole cluster
