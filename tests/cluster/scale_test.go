@@ -81,4 +81,3 @@ func hosts(tasks map[int64]harness.Task) map[string]int {
 	}
 	return out
 }
-
