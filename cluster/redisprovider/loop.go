@@ -115,7 +115,7 @@ func (p *Provider) lost(ctx context.Context, reason string) {
 	p.losses++
 	p.needRegister = true
 	p.hold()
-	p.log.Warn("cluster registration lost", slog.String("node", p.rec.ID),
+	p.log.Warn("cluster registration lost", slog.String("member", p.rec.ID),
 		slog.String("reason", reason), slog.Int("losses", p.losses))
 	if p.cfg.OnRegistrationLost != nil {
 		p.cfg.OnRegistrationLost(p.rec.ID)
@@ -134,7 +134,7 @@ func (p *Provider) reregister(ctx context.Context) {
 	p.redisOK()
 	p.needRegister = false
 	p.hold()
-	p.log.Info("cluster member re-registered", slog.String("node", p.rec.ID),
+	p.log.Info("cluster member re-registered", slog.String("member", p.rec.ID),
 		slog.Duration("hold", p.cfg.TTL+p.cfg.Heartbeat))
 }
 
@@ -212,14 +212,14 @@ func (p *Provider) apply(recs []record) {
 	p.view, p.alive = view, alive
 	p.mu.Unlock()
 	if changed {
-		p.log.Info("cluster members changed", slog.String("node", p.rec.ID), slog.Int("members", len(view)))
+		p.log.Info("cluster members changed", slog.String("member", p.rec.ID), slog.Int("members", len(view)))
 	}
 	// A member listed in Redis but refused by protoactor is blocked (gossip
 	// or an earlier drop); for this node itself that means peers will not
 	// talk to it again until it restarts with a new id.
 	if p.member && !p.left.Load() && !active[p.rec.ID] && !p.blockedSeen {
 		p.blockedSeen = true
-		p.log.Error("cluster member is blocked; restart the node to rejoin", slog.String("node", p.rec.ID))
+		p.log.Error("cluster member is blocked; restart the node to rejoin", slog.String("member", p.rec.ID))
 	}
 }
 
@@ -234,7 +234,7 @@ func (p *Provider) leave(ctx context.Context, req leaveReq) {
 	if err != nil {
 		err = fmt.Errorf("redisprovider: deregistering member %s: %w", p.rec.ID, err)
 	} else {
-		p.log.Info("cluster member left", slog.String("node", p.rec.ID))
+		p.log.Info("cluster member left", slog.String("member", p.rec.ID))
 	}
 	// Move grains away before Leave returns, even if Redis is unreachable:
 	// the last listing without this node is the best view available (but
@@ -254,7 +254,7 @@ func (p *Provider) redisFailed(ctx context.Context, op string, err error) {
 	p.retryAt = now.Add(p.bo.NextBackOff())
 	if now.Sub(p.lastErrLog) >= errLogEvery {
 		p.lastErrLog = now
-		p.log.Warn("cluster redis unavailable; keeping the last member view", slog.String("node", p.rec.ID),
+		p.log.Warn("cluster redis unavailable; keeping the last member view", slog.String("member", p.rec.ID),
 			slog.String("op", op), slog.Any("err", err))
 	}
 }
@@ -266,5 +266,5 @@ func (p *Provider) redisOK() {
 	p.failing = false
 	p.retryAt = time.Time{}
 	p.bo.Reset()
-	p.log.Info("cluster redis reachable again", slog.String("node", p.rec.ID))
+	p.log.Info("cluster redis reachable again", slog.String("member", p.rec.ID))
 }

@@ -230,7 +230,7 @@ func (p *Provider) start(c *cluster.Cluster, member bool) error {
 		if err != nil {
 			return fmt.Errorf("redisprovider: registering member %s: %w", p.rec.ID, err)
 		}
-		p.log.Info("cluster member registered", slog.String("node", p.rec.ID),
+		p.log.Info("cluster member registered", slog.String("member", p.rec.ID),
 			slog.String("name", p.rec.Name), slog.String("addr", c.ActorSystem.Address()))
 	}
 
@@ -304,7 +304,7 @@ func (p *Provider) Shutdown(graceful bool) error {
 	if err := p.deregister(ctx); err != nil {
 		return fmt.Errorf("redisprovider: deregistering member %s: %w", p.rec.ID, err)
 	}
-	p.log.Info("cluster member deregistered", slog.String("node", p.rec.ID))
+	p.log.Info("cluster member deregistered", slog.String("member", p.rec.ID))
 	return nil
 }
 
@@ -445,7 +445,7 @@ func (p *Provider) list(ctx context.Context) ([]record, error) {
 		}
 		var r record
 		if err := json.Unmarshal([]byte(s), &r); err != nil || r.ID != ids[i] {
-			p.log.Debug("skipping a malformed member record", slog.String("node", ids[i]), slog.Any("err", err))
+			p.log.Debug("skipping a malformed member record", slog.String("member", ids[i]), slog.Any("err", err))
 			continue
 		}
 		recs = append(recs, r)

@@ -87,7 +87,7 @@ func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (
 		return nil, fmt.Errorf("connecting to Redis at %s: %w", redactedURL(cfg.RedisURL), err)
 	}
 	p := redisprovider.New(redisprovider.Config{Client: rc, Prefix: keyPrefix, TTL: cfg.ClusterMemberTTL,
-		Name: cfg.NodeName, API: apiURL(cfg), Logger: log.With(slog.String("component", "redisprovider")),
+		Name: cfg.NodeName, API: apiURL(cfg), Logger: log,
 		OnRegistrationLost: func(id string) {
 			log.Warn("cluster registration lost; registering again", slog.String("member", id))
 		}})

@@ -132,7 +132,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	newRequestWindows().install(&ac.Callbacks)
 	ac.Slogger = slog.New(quietHandler{next: logger.Handler(), minLevel: slog.LevelInfo}).
-		With(slog.String("component", "torrent"))
+		With(slog.String("lib", "anacrolix/torrent"))
 	cl, err := atorrent.NewClient(ac)
 	if err != nil {
 		return nil, fmt.Errorf("starting the torrent client on port %d: %w", cfg.ListenPort, err)
