@@ -43,22 +43,11 @@ func slowLeeches(t *testing.T, users []int64) (*origin.Origin, []leechJob) {
 // returns the tasks by user.
 func waitRunning(t *testing.T, c *harness.Cluster, jobs []leechJob, timeout time.Duration, what string, cond func(harness.Task) bool) map[int64]harness.Task {
 	t.Helper()
-	got := map[int64]harness.Task{}
-	waitFor(t, timeout, what, func() bool {
-		clear(got)
-		for _, task := range c.Tasks() {
-			if cond(task) {
-				got[task.UserID] = task
-			}
-		}
-		for _, j := range jobs {
-			if _, ok := got[j.user]; !ok {
-				return false
-			}
-		}
-		return true
-	})
-	return got
+	users := make([]int64, len(jobs))
+	for i, j := range jobs {
+		users[i] = j.user
+	}
+	return harness.WaitTasks(t, timeout, what, c.Tasks, users, cond)
 }
 
 // victimOf picks the node to lose: one running a task but not polling, so

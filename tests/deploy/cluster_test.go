@@ -217,22 +217,12 @@ func slowJobs(o *origin.Origin, prefix string, users []int64) []job {
 // min bytes, and returns the tasks by user.
 func waitDownloading(t *testing.T, p *project, jobs []job, min int64, timeout time.Duration) map[int64]harness.Task {
 	t.Helper()
-	got := map[int64]harness.Task{}
-	waitFor(t, timeout, "every task downloading", func() bool {
-		clear(got)
-		for _, task := range allTasks(p.replicas()) {
-			if task.Stage == "downloading" && task.DoneBytes >= min {
-				got[task.UserID] = task
-			}
-		}
-		for _, j := range jobs {
-			if _, ok := got[j.user]; !ok {
-				return false
-			}
-		}
-		return true
-	})
-	return got
+	users := make([]int64, len(jobs))
+	for i, j := range jobs {
+		users[i] = j.user
+	}
+	return harness.WaitTasks(t, timeout, "every task downloading", func() []harness.Task { return allTasks(p.replicas()) },
+		users, func(task harness.Task) bool { return task.Stage == "downloading" && task.DoneBytes >= min })
 }
 
 func waitFinished(t *testing.T, tg *tgfake.Server, jobs []job, timeout time.Duration) {

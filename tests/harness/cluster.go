@@ -501,3 +501,25 @@ func racesInProject(block string) bool {
 	}
 	return false
 }
+
+// WaitTasks waits until, in the tasks list returns, every one of users
+// has a task for which cond holds, and returns those tasks by user.
+func WaitTasks(t testing.TB, timeout time.Duration, what string, list func() []Task, users []int64, cond func(Task) bool) map[int64]Task {
+	t.Helper()
+	got := map[int64]Task{}
+	WaitFor(t, timeout, what, func() bool {
+		clear(got)
+		for _, task := range list() {
+			if cond(task) {
+				got[task.UserID] = task
+			}
+		}
+		for _, u := range users {
+			if _, ok := got[u]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	return got
+}
