@@ -99,7 +99,9 @@ func (s *seedJob) run() {
 	s.log.Info("seeding ended", "reason", reason, "uploaded", up, "size", s.size)
 }
 
-// uploaded returns the piece data t sent to peers.
+// uploaded returns the piece data t sent to peers, counted (by the library)
+// when it is queued: the last chunks queued when seeding ends are lost with
+// the connections, which the library resets on close.
 func uploaded(t *atorrent.Torrent) int64 {
 	s := t.Stats()
 	return s.BytesWrittenData.Int64()

@@ -2,6 +2,8 @@ package torrent
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/metainfo"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mirrorleech/mirrorleech/internal/torrent/swarm"
@@ -194,4 +198,49 @@ func TestDirectPeerDialedAgain(t *testing.T) {
 	b, err := os.ReadFile(res.Path)
 	require.NoError(t, err)
 	require.Equal(t, sum(data), sum(b))
+}
+
+// A connection's writer wakes at least every writerWakeBound even when the
+// wake-up it waited for was lost (a race in the library, see
+// writerWakeBound): an interested peer of a seeding torrent hears a
+// keep-alive that often. With the library's default of a minute, a lost
+// wake-up stalled a download for the rest of a one-minute test.
+func TestWriterWakesWithinBound(t *testing.T) {
+	seeder := swarm.NewSeeder(t, testFiles(), swarm.Options{})
+	c := newTestClient(t, Config{})
+	_, err := c.Download(testContext(t, time.Minute), Request{
+		Magnet: seeder.Magnet, Dir: t.TempDir(), Seed: SeedLimits{Ratio: 5}})
+	require.NoError(t, err)
+	seeder.Close()
+
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.Port()), 5*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	ih := metainfo.NewHashFromHex(seeder.InfoHash)
+	var id [20]byte
+	copy(id[:], "-MLTEST-keepalive---")
+	_, err = pp.Handshake(testContext(t, 10*time.Second), conn, &ih, id, pp.PeerExtensionBits{})
+	require.NoError(t, err)
+	interested, err := pp.Message{Type: pp.Interested}.MarshalBinary()
+	require.NoError(t, err)
+	_, err = conn.Write(interested)
+	require.NoError(t, err)
+
+	// Every message is read until the first keep-alive (a zero length).
+	start := time.Now()
+	require.NoError(t, conn.SetReadDeadline(start.Add(writerWakeBound+3*time.Second)))
+	var lastMessage time.Time
+	for {
+		var n uint32
+		require.NoError(t, binary.Read(conn, binary.BigEndian, &n), "no keep-alive within %s", writerWakeBound+3*time.Second)
+		if n == 0 {
+			quiet := time.Since(lastMessage)
+			t.Logf("keep-alive %s after the previous message", quiet.Round(time.Millisecond))
+			require.InDelta(t, writerWakeBound.Seconds(), quiet.Seconds(), 1.5)
+			return
+		}
+		_, err := io.CopyN(io.Discard, conn, int64(n))
+		require.NoError(t, err)
+		lastMessage = time.Now()
+	}
 }

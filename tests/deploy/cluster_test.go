@@ -89,14 +89,12 @@ func (p *project) replicas() []replica {
 	p.t.Helper()
 	var out []replica
 	for _, id := range p.containers("node") {
-		if inspect(p.t, "container", id, "{{.State.Running}}") != "true" {
+		f := strings.Split(inspect(p.t, "container", id,
+			`{{.State.Running}}|{{.Config.Hostname}}|{{with index .NetworkSettings.Networks "`+p.name+`_default"}}{{.IPAddress}}{{end}}`), "|")
+		if len(f) != 3 || f[0] != "true" {
 			continue
 		}
-		out = append(out, replica{
-			id:   id,
-			name: inspect(p.t, "container", id, "{{.Config.Hostname}}"),
-			ip:   inspect(p.t, "container", id, `{{(index .NetworkSettings.Networks "`+p.name+`_default").IPAddress}}`),
-		})
+		out = append(out, replica{id: id, name: f[1], ip: f[2]})
 	}
 	return out
 }

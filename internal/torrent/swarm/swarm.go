@@ -149,6 +149,10 @@ func newClient(uploadRateLimit int64, trackers bool) (*torrent.Client, error) {
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	cfg.MaxAllocPeerRequestDataPerConn = 16 << 20
+	// A connection's writer can miss its wake-up and sleep until the next
+	// keep-alive (see the torrent engine's writerWakeBound); a second keeps
+	// a test's transfer from pausing for the default minute.
+	cfg.KeepAliveTimeout = time.Second
 	if uploadRateLimit > 0 {
 		// The library's default burst is 16 MiB: a throttled seeder would
 		// send its first 16 MiB at full speed.
@@ -264,14 +268,18 @@ func Fetch(ctx context.Context, mi []byte, peers []string, dir string) (int64, e
 	if err != nil {
 		return 0, fmt.Errorf("starting the leecher: %w", err)
 	}
-	defer cl.Close()
 	st := storage.NewFileOpts(storage.NewFileClientOpts{
 		ClientBaseDir:   dir,
 		PieceCompletion: storage.NewMapPieceCompletion(),
 		UsePartFiles:    g.Some(false),
 		Logger:          slog.New(slog.DiscardHandler),
 	})
-	defer st.Close()
+	// The client first: a piece hashed after the storage closed finds no
+	// completion state and panics the library.
+	defer func() {
+		cl.Close()
+		_ = st.Close()
+	}()
 	t, _ := cl.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: m.HashInfoBytes(), InfoBytes: m.InfoBytes, Storage: st})
 	for _, p := range peers {
 		t.AddPeers([]torrent.PeerInfo{{Addr: torrent.StringAddr(p), Trusted: true}})
