@@ -34,8 +34,8 @@ const maxAllocPeerRequestData = 16 << 20
 // wake it hold: a wake-up that falls in between (piece data read for a peer,
 // new requests to send, a rate limiter's retry) is lost, and the connection
 // stays silent until the keep-alive timer, a minute by default. Downloads
-// from a loopback seeder stalled that way about once in ten runs on a busy
-// two-core machine. A keep-alive is 4 bytes.
+// from a loopback seeder stalled that way in 2 of 16 runs of the download
+// tests beside two busy processes on two cores. A keep-alive is 4 bytes.
 const writerWakeBound = 5 * time.Second
 
 // Config configures the node's one Client. The zero value listens on a

@@ -224,8 +224,8 @@ func (s *Seeder) Uploaded() int64 {
 // wakeWriters works around a lost wake-up in the library's rate-limited
 // upload: a connection's writer that must wait for the limiter arms a timer
 // to wake itself, and when the timer fires before the writer sleeps, the
-// writer sleeps until the next keep-alive, a minute later, while the
-// leecher waits for the chunks it asked for. Toggling data download on this
+// writer sleeps until the next keep-alive (a second here, a minute by the
+// library's default), while the leecher waits for the chunks it asked for. Toggling data download on this
 // complete torrent wakes every connection's writer and changes nothing
 // else, so a throttled seeder does it every 50 ms.
 func (s *Seeder) wakeWriters(throttled bool) {
