@@ -42,18 +42,21 @@ run: ## run the bot with config.env / the environment (BOT_TOKEN, OWNER_ID)
 TEST_TOOLS    := promtool chromium aria2c zip unzip 7z xz bzip2 zstd redis-server protoc
 TEST_PACKAGES := prometheus chromium aria2 zip unzip p7zip-full xz-utils bzip2 zstd redis-server protobuf-compiler
 
+# Debian packages go in only as root on a machine with apt-get.
+CAN_APT     := [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
 test-deps: ## install what some tests need (promtool, chromium, aria2c, zip, unzip, 7z) from Debian when missing
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo ">> installing$$missing ($(TEST_PACKAGES))"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
+	if $(CAN_APT); then \
+		echo ">> installing$$missing ($(TEST_PACKAGES))"; $(APT_INSTALL) $(TEST_PACKAGES) >/dev/null; \
 	else echo ">>$$missing missing and cannot install: tests that need them skip with a reason (fail under CI=true)"; fi
 	@# tests/deploy drives docker-compose where a Docker engine answers.
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && \
 		! command -v docker-compose >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo ">> installing docker-compose"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; \
+		if $(CAN_APT); then \
+			echo ">> installing docker-compose"; $(APT_INSTALL) docker-compose >/dev/null; \
 		else echo ">> docker-compose missing and cannot install: tests/deploy skips (fails under CI=true)"; fi; \
 	fi
 
@@ -93,8 +96,8 @@ generate-check: ## fail when the committed generated code is not what messages/*
 
 test-image-source: test-deps ## build deploy/Dockerfile's default target from source in Docker and check the image (about 6 min; not in `make test`)
 	@# Where no golang image can be pulled, the test makes one with debootstrap.
-	@if ! command -v debootstrap >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo ">> installing debootstrap"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; \
+	@if ! command -v debootstrap >/dev/null 2>&1 && $(CAN_APT); then \
+		echo ">> installing debootstrap"; $(APT_INSTALL) debootstrap >/dev/null; \
 	fi
 	MIRRORLEECH_TEST_SOURCE_BUILD=1 $(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) -run '^TestImageFromSource$$' ./tests/deploy/
 
