@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/internal/tgapi"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 	"github.com/mirrorleech/mirrorleech/supervision"
@@ -41,6 +42,7 @@ type Metrics struct {
 	FloodWaits      prometheus.Counter
 	FloodWaitSecs   prometheus.Counter
 	OutboxQueue     prometheus.Gauge
+	MaybeDuplicated prometheus.Counter
 	Commands        *prometheus.CounterVec
 	ActiveUsers     prometheus.Gauge
 	ClusterMembers  prometheus.Gauge
@@ -100,6 +102,9 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			Help: "Seconds of retry_after Telegram asked the node to wait."}),
 		OutboxQueue: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "outbox_queue_length",
 			Help: "Bot API calls waiting in the outbox."}),
+		MaybeDuplicated: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "uploads_maybe_duplicated_total",
+			Help: "Documents that failed after their whole body reached the Bot API (5xx, dropped connection): " +
+				"Telegram may have posted them, and the retry posts them again."}),
 		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "commands_total",
 			Help: "Chat commands, by command and outcome."}, []string{"command", "outcome"}),
 		ActiveUsers: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "active_users",
@@ -123,7 +128,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.TasksStarted, m.TasksFinished, m.Tasks, m.StageDuration, m.Downloaded,
 		m.Uploaded, m.Speed, m.ActorsSpawned, m.ActorsRestarted, m.ActorsStopped, m.Actors, m.Decisions, m.DeadLetters,
-		m.TelegramCalls, m.FloodWaits, m.FloodWaitSecs, m.OutboxQueue, m.Commands, m.ActiveUsers, m.ClusterMembers,
+		m.TelegramCalls, m.FloodWaits, m.FloodWaitSecs, m.OutboxQueue, m.MaybeDuplicated, m.Commands, m.ActiveUsers, m.ClusterMembers,
 		m.Sessions, m.Poller, m.OrphansResumed, m.StoreErrors, m.DiskFree, m.BuildInfo} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -181,7 +186,8 @@ func MetricNames() []string {
 		"mirrorleech_transfer_speed_bytes", "mirrorleech_actors_spawned_total", "mirrorleech_actors_restarted_total",
 		"mirrorleech_actors_stopped_total", "mirrorleech_actors", "mirrorleech_supervision_decisions_total",
 		"mirrorleech_dead_letters_total", "mirrorleech_telegram_requests_total", "mirrorleech_telegram_flood_waits_total",
-		"mirrorleech_telegram_flood_wait_seconds_total", "mirrorleech_outbox_queue_length", "mirrorleech_commands_total",
+		"mirrorleech_telegram_flood_wait_seconds_total", "mirrorleech_outbox_queue_length",
+		"mirrorleech_uploads_maybe_duplicated_total", "mirrorleech_commands_total",
 		"mirrorleech_active_users", "mirrorleech_cluster_members", "mirrorleech_sessions", "mirrorleech_poller",
 		"mirrorleech_orphaned_users_resumed_total", "mirrorleech_store_errors_total",
 		"mirrorleech_disk_free_bytes", "mirrorleech_build_info",
@@ -312,6 +318,17 @@ func (m *Metrics) ObserveCommand(cmd, outcome string) {
 func (m *Metrics) ObserveFloodWait(wait time.Duration) {
 	m.FloodWaits.Inc()
 	m.FloodWaitSecs.Add(wait.Seconds())
+}
+
+// ObserveOutbox counts what the outcome of one outbox call says: a flood
+// wait, or a document Telegram may have posted although the call failed.
+func (m *Metrics) ObserveOutbox(_ string, err error, _ time.Duration) {
+	if wait, ok := tgapi.RetryAfter(err); ok {
+		m.ObserveFloodWait(wait)
+	}
+	if errors.Is(err, tgapi.ErrMaybeDelivered) {
+		m.MaybeDuplicated.Inc()
+	}
 }
 
 // botMethods bounds the method label to the Bot API methods the node uses.

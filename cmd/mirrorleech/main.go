@@ -219,11 +219,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		{messages.OutboxName, outbox.Props(outbox.Options{Sender: tg, Logger: log.With(slog.String("actor", "outbox")),
 			Shared:  be.gate,
 			OnQueue: func(n int) { metrics.OutboxQueue.Set(float64(n)) },
-			Observe: func(_ string, err error, _ time.Duration) {
-				if wait, ok := tgapi.RetryAfter(err); ok {
-					metrics.ObserveFloodWait(wait)
-				}
-			}})},
+			Observe: metrics.ObserveOutbox})},
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
 			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
 			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,

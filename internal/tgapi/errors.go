@@ -26,6 +26,14 @@ var ErrTooLarge = errors.New("the file is larger than Telegram lets this bot upl
 var ErrFileTooBig = errors.New("the file is larger than 20 MB, the most a bot may download through the cloud " +
 	"Telegram Bot API; running a local telegram-bot-api server (--local) lifts this limit")
 
+// ErrMaybeDelivered marks a SendDocument that failed after its whole body
+// had been sent, with an error that does not say Telegram refused it (a 5xx,
+// a dropped connection, a timeout). The Bot API server may have posted the
+// document before the failure, and nothing in the Bot API lets a client ask
+// whether it did, so the retry that follows can post it a second time. It is
+// found with errors.Is on SendDocument's error, which stays transient.
+var ErrMaybeDelivered = errors.New("telegram may have posted the document before the failure")
+
 // defaultRetryAfter is the wait assumed for a 429 that names no wait at all:
 // retrying too early extends Telegram's ban, so guess on the safe side.
 const defaultRetryAfter = 5 * time.Second

@@ -77,7 +77,11 @@ func (c *Client) SendDocument(ctx context.Context, u Upload, progress func(sent 
 		if rerr := body.stop(); rerr != nil {
 			return 0, fmt.Errorf("telegram %s: reading %s: %w", method, u.Path, rerr)
 		}
-		return 0, c.wrap(method, err)
+		err = c.wrap(method, err)
+		if body.complete() && maybeDelivered(err) {
+			err = fmt.Errorf("%w (%w)", err, ErrMaybeDelivered)
+		}
+		return 0, err
 	}
 	if m == nil {
 		return 0, fmt.Errorf("telegram %s: empty result", method)
@@ -128,6 +132,27 @@ func (s *sectionReader) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// complete reports whether the whole range went into the request body.
+func (s *sectionReader) complete() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent == s.total && s.err == nil
+}
+
+// maybeDelivered reports whether a failed call's error leaves open that the
+// server acted on it: anything but an answer of the Bot API that refused it
+// (a 4xx, flood control) or a cancellation of our own.
+func maybeDelivered(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code >= 500 && ae.RetryAfter == 0
+	}
+	return IsTransient(err)
 }
 
 // stop ends progress reports and returns the read error, if any.

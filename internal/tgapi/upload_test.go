@@ -319,3 +319,52 @@ func TestSectionReader(t *testing.T) {
 	require.ErrorIs(t, err, errUploadOver)
 	require.Equal(t, []int64{3}, calls, "no progress after stop")
 }
+
+// A document whose whole body reached the server and whose answer was a 5xx
+// or a dropped connection may have been posted: the error says so, and stays
+// transient. A refusal by the Bot API does not.
+func TestSendDocumentMaybeDelivered(t *testing.T) {
+	path, _ := writeRandomFile(t, 64<<10, 0, 64<<10)
+	cases := []struct {
+		name  string
+		serve http.HandlerFunc
+		maybe bool
+	}{
+		{name: "502 after the body", maybe: true, serve: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, "<html>bad gateway</html>")
+		}},
+		{name: "500 API error after the body", maybe: true, serve: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			writeError(w, 500, "Internal Server Error", 0)
+		}},
+		{name: "connection dropped after the body", maybe: true, serve: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			conn, _, err := http.NewResponseController(w).Hijack()
+			require.NoError(t, err)
+			_ = conn.Close()
+		}},
+		{name: "400 refusal", serve: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			writeError(w, 400, "Bad Request: chat not found", 0)
+		}},
+		{name: "429 flood control", serve: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			writeError(w, 429, "Too Many Requests: retry after 3", 3)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newFakeAPI(t)
+			api.handle("sendDocument", tc.serve)
+			_, err := api.client(false).SendDocument(context.Background(),
+				Upload{ChatID: 1, Path: path, Length: 64 << 10, FileName: "x.bin"}, nil)
+			require.Error(t, err)
+			require.Equal(t, tc.maybe, errors.Is(err, ErrMaybeDelivered), "%v", err)
+			if tc.maybe {
+				require.True(t, IsTransient(err), "still retried: %v", err)
+			}
+		})
+	}
+}
