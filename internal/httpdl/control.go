@@ -48,6 +48,13 @@ func (r remote) validator() string {
 	return r.lastModified
 }
 
+// sameVersion reports whether a response with validators got belongs to the
+// version r was probed from: every validator the probe saw must come back
+// unchanged. A validator the probe did not see proves nothing either way.
+func (r remote) sameVersion(got remote) bool {
+	return (r.etag == "" || got.etag == r.etag) && (r.lastModified == "" || got.lastModified == r.lastModified)
+}
+
 // matches reports whether c describes the same remote file as r, fetched
 // from url. Without a validator nothing proves the bytes on disk belong to
 // the current file, so such downloads never resume.
