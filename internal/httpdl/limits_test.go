@@ -219,4 +219,3 @@ func TestResumeChecksSegmentVersion(t *testing.T) {
 	require.ErrorIs(t, err, ErrRemoteChanged)
 	require.Empty(t, listDir(t, dir))
 }
-
