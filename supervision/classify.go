@@ -143,7 +143,7 @@ func Explain(err error) string {
 		return ue.Msg
 	case errors.As(err, &tooBig):
 		if tooBig.Size < 0 {
-			return fmt.Sprintf("the file is larger than the %s this bot accepts (the server did not say its size)",
+			return fmt.Sprintf("the file is larger than the %s this bot accepts",
 				board.Bytes(tooBig.Limit))
 		}
 		return fmt.Sprintf("the file is %s, larger than the %s this bot accepts", board.Bytes(tooBig.Size), board.Bytes(tooBig.Limit))

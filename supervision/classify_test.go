@@ -78,7 +78,7 @@ func TestExplainTorrent(t *testing.T) {
 func TestExplainLimits(t *testing.T) {
 	require.Equal(t, "the file is 9.3 GiB, larger than the 100.0 MiB this bot accepts",
 		Explain(fmt.Errorf("downloading: %w", &httpdl.TooLargeError{Size: 10_000_000_000, Limit: 100 << 20})))
-	require.Equal(t, "the file is larger than the 100.0 MiB this bot accepts (the server did not say its size)",
+	require.Equal(t, "the file is larger than the 100.0 MiB this bot accepts",
 		Explain(fmt.Errorf("downloading: %w", &httpdl.TooLargeError{Size: -1, Limit: 100 << 20})))
 	require.Equal(t, "the file is 2.0 GiB, but the bot's disk has 1.0 GiB free and keeps 512.0 MiB of it free",
 		Explain(&httpdl.NoRoomError{Size: 2 << 30, Free: 1 << 30, Floor: 512 << 20}))
