@@ -48,12 +48,16 @@ func (r remote) validator() string {
 	return r.lastModified
 }
 
-// sameVersion reports whether a response with validators got belongs to the
-// version r was probed from: every validator the probe saw must come back
-// unchanged. A validator the probe did not see proves nothing either way.
+// sameVersion reports whether a response with validators got may belong to
+// the version r was probed from: a validator both carry must be equal. A
+// validator missing on either side proves nothing (some servers leave them
+// off partial responses), so it is not taken for a change.
 func (r remote) sameVersion(got remote) bool {
-	return (r.etag == "" || got.etag == r.etag) && (r.lastModified == "" || got.lastModified == r.lastModified)
+	return same(r.etag, got.etag) && same(r.lastModified, got.lastModified)
 }
+
+// same compares two validator values, either of which may be absent.
+func same(a, b string) bool { return a == "" || b == "" || a == b }
 
 // matches reports whether c describes the same remote file as r, fetched
 // from url. Without a validator nothing proves the bytes on disk belong to

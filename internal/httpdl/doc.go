@@ -20,8 +20,8 @@
 // preallocated "<name>.part" file with pwrite. Every ranged request carries
 // If-Range with the strong ETag (never a weak one), else the Last-Modified
 // date, and its answer must be 206 with exactly the Content-Range asked for,
-// exactly that many body bytes, and the ETag and Last-Modified the probe saw
-// (a server that ignores If-Range would splice another version in). 200 to
+// exactly that many body bytes, and no other ETag or Last-Modified than the
+// probe saw (a server that ignores If-Range would splice another version in). 200 to
 // the probe (range ignored, or unknown size) means one stream that cannot be
 // resumed; Request.MaxSize then holds on the bytes received. Redirects are
 // followed by the client; segments use the probe's final URL, and a 403 or

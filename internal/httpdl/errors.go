@@ -13,8 +13,10 @@ import (
 // ErrRemoteChanged is returned when the remote file changed under a
 // download: a ranged request was answered with 200 (the If-Range validator
 // no longer matches), 416, or a different total size, or a re-probe found
-// another size or validator. All partial data and the control file have been
-// deleted, so retrying the call starts from scratch.
+// another size or validator, or a 206 carried another ETag or Last-Modified
+// than the probe saw. All partial data and the control file have been
+// deleted. Download starts over once by itself; this error means the file
+// changed again.
 var ErrRemoteChanged = errors.New("remote file changed during download")
 
 // ErrSizeMismatch is returned when a body is shorter or longer than its

@@ -382,9 +382,9 @@ func (j *rangedJob) segment(ctx context.Context, i int64) error {
 
 // fetch makes one attempt at the rest of segment i from url. The request
 // carries If-Range, so a changed file answers 200 instead of splicing new
-// bytes into old ones; the answer must be 206 with the probe's ETag and
-// Last-Modified (for servers that ignore If-Range), exactly the range asked
-// for and the known total.
+// bytes into old ones; the answer must be 206 with no other ETag or
+// Last-Modified than the probe's (for servers that ignore If-Range),
+// exactly the range asked for and the known total.
 func (j *rangedJob) fetch(ctx context.Context, i int64, url string) error {
 	start, end := j.cursors[i].Load(), j.segEnd(i)
 	a := j.d.newAttempt(ctx)
