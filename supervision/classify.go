@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/httpdl"
 	"github.com/mirrorleech/mirrorleech/internal/netguard"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
@@ -50,6 +51,8 @@ func Classify(err error) (Class, time.Duration) {
 		trErr   *tgapi.TransportError
 		failure *Failure
 		netErr  net.Error
+		tooBig  *httpdl.TooLargeError
+		noRoom  *httpdl.NoRoomError
 	)
 	switch {
 	case errors.As(err, &failure):
@@ -58,8 +61,16 @@ func Classify(err error) (Class, time.Duration) {
 		return Cancelled, 0
 	case errors.As(err, &ue), errors.As(err, &blocked), errors.As(err, &invalid):
 		return Permanent, 0
+	case errors.As(err, &tooBig), errors.As(err, &noRoom):
+		return Permanent, 0
+	// Refusals of the local file system (full, read-only, not permitted, a
+	// name longer than it can hold) stay on every attempt.
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EROFS),
-		errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.ENAMETOOLONG):
+		return Permanent, 0
+	// The engine already started over once from byte 0 when the file
+	// changed; it changed again, so another attempt would only repeat that.
+	case errors.Is(err, httpdl.ErrRemoteChanged):
 		return Permanent, 0
 	case errors.Is(err, tgapi.ErrTooLarge), errors.Is(err, tgapi.ErrFileTooBig), errors.Is(err, httpdl.ErrBadResponse):
 		return Permanent, 0
@@ -79,7 +90,7 @@ func Classify(err error) (Class, time.Duration) {
 		return classifyHTTP(apiErr.Code, 0)
 	case errors.As(err, &trErr):
 		return Transient, 0
-	case errors.Is(err, httpdl.ErrRemoteChanged), errors.Is(err, httpdl.ErrSizeMismatch), errors.Is(err, httpdl.ErrStalled):
+	case errors.Is(err, httpdl.ErrSizeMismatch), errors.Is(err, httpdl.ErrStalled):
 		return Transient, 0
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
@@ -120,6 +131,8 @@ func Explain(err error) string {
 		apiErr  *tgapi.APIError
 		failure *Failure
 		dnsErr  *net.DNSError
+		tooBig  *httpdl.TooLargeError
+		noRoom  *httpdl.NoRoomError
 	)
 	switch {
 	case err == nil:
@@ -128,6 +141,20 @@ func Explain(err error) string {
 		return failure.Reason
 	case errors.As(err, &ue):
 		return ue.Msg
+	case errors.As(err, &tooBig):
+		if tooBig.Size < 0 {
+			return fmt.Sprintf("the file is larger than the %s this bot accepts",
+				board.Bytes(tooBig.Limit))
+		}
+		return fmt.Sprintf("the file is %s, larger than the %s this bot accepts", board.Bytes(tooBig.Size), board.Bytes(tooBig.Limit))
+	case errors.As(err, &noRoom):
+		if noRoom.Floor > 0 {
+			return fmt.Sprintf("the file is %s, but the bot's disk has %s free and keeps %s of it free",
+				board.Bytes(noRoom.Size), board.Bytes(noRoom.Free), board.Bytes(noRoom.Floor))
+		}
+		return fmt.Sprintf("the file is %s, but the bot's disk has only %s free", board.Bytes(noRoom.Size), board.Bytes(noRoom.Free))
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return "the file name is too long for the bot's file system"
 	case errors.As(err, &blocked):
 		return blocked.Error()
 	case errors.As(err, &invalid):
@@ -153,7 +180,7 @@ func Explain(err error) string {
 	case errors.As(err, &apiErr):
 		return fmt.Sprintf("Telegram refused the request: %s", apiErr.Description)
 	case errors.Is(err, httpdl.ErrRemoteChanged):
-		return "the file changed on the server while it was being downloaded"
+		return "the file changed on the server while it was being downloaded, also after starting over"
 	case errors.Is(err, httpdl.ErrSizeMismatch):
 		return "the server sent a different amount of data than it announced"
 	case errors.Is(err, httpdl.ErrStalled):

@@ -42,7 +42,10 @@ func TestClassify(t *testing.T) {
 		{"torrent stalled", fmt.Errorf("downloading the torrent: %w", fmt.Errorf("%w: no peers sent any data for 3s", torrent.ErrStalled)), Permanent, 0},
 		{"bad torrent", fmt.Errorf("x: %w", torrent.ErrBadTorrent), Permanent, 0},
 		{"torrent client closed", fmt.Errorf("x: %w", torrent.ErrClosed), Transient, 0},
-		{"remote changed", fmt.Errorf("x: %w", httpdl.ErrRemoteChanged), Transient, 0},
+		{"remote changed twice", fmt.Errorf("x: %w", httpdl.ErrRemoteChanged), Permanent, 0},
+		{"over the size limit", fmt.Errorf("x: %w", &httpdl.TooLargeError{Size: -1, Limit: 100}), Permanent, 0},
+		{"no room", fmt.Errorf("x: %w", &httpdl.NoRoomError{Size: 10, Free: 5}), Permanent, 0},
+		{"name too long", fmt.Errorf("x: %w", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.ENAMETOOLONG}), Permanent, 0},
 		{"dropped", fmt.Errorf("x: %w", io.ErrUnexpectedEOF), Transient, 0},
 		{"refused", fmt.Errorf("x: %w", syscall.ECONNREFUSED), Transient, 0},
 		{"unknown", errors.New("something odd"), Transient, 0},
@@ -70,4 +73,16 @@ func TestExplainTorrent(t *testing.T) {
 	require.Equal(t, "the torrent stalled: no peers sent any data for 10m0s", Explain(stalled))
 	bad := fmt.Errorf("downloading the torrent: %w", fmt.Errorf("%w: reading the magnet link: tr=http://t.example/announce?passkey=SECRET", torrent.ErrBadTorrent))
 	require.Equal(t, torrent.ErrBadTorrent.Error(), Explain(bad), "the parser's detail may hold a passkey")
+}
+
+func TestExplainLimits(t *testing.T) {
+	require.Equal(t, "the file is 9.3 GiB, larger than the 100.0 MiB this bot accepts",
+		Explain(fmt.Errorf("downloading: %w", &httpdl.TooLargeError{Size: 10_000_000_000, Limit: 100 << 20})))
+	require.Equal(t, "the file is larger than the 100.0 MiB this bot accepts",
+		Explain(fmt.Errorf("downloading: %w", &httpdl.TooLargeError{Size: -1, Limit: 100 << 20})))
+	require.Equal(t, "the file is 2.0 GiB, but the bot's disk has 1.0 GiB free and keeps 512.0 MiB of it free",
+		Explain(&httpdl.NoRoomError{Size: 2 << 30, Free: 1 << 30, Floor: 512 << 20}))
+	long := fmt.Errorf("delivering: %w", &os.LinkError{Op: "rename", Old: "/secret/a", New: "/secret/b", Err: syscall.ENAMETOOLONG})
+	require.Equal(t, "the file name is too long for the bot's file system", Explain(long))
+	require.Contains(t, Explain(fmt.Errorf("x: %w", httpdl.ErrRemoteChanged)), "the file changed on the server")
 }

@@ -33,6 +33,10 @@ type Job struct {
 	// Choose asks the user which of a torrent's files to download (-s) and
 	// blocks until they answer or ctx ends. The stage sets it.
 	Choose func(ctx context.Context, files []messages.TorrentFile) ([]int, error)
+	// MaxSize is the largest download this job accepts (0 = no limit),
+	// enforced by the engine on declared sizes and on the bytes received.
+	// The stage sets it from Options.MaxSize; owner and sudo tasks get 0.
+	MaxSize int64
 }
 
 // Engine fetches a source into a job's directory. Implementations must be
@@ -155,6 +159,9 @@ func (s *Stage) start(ctx actor.Context) {
 		return
 	}
 	self, root, job := ctx.Self(), ctx.ActorSystem().Root, s.job
+	if !job.Spec.Privileged {
+		job.MaxSize = s.o.MaxSize
+	}
 	job.Choose = func(cctx context.Context, files []messages.TorrentFile) ([]int, error) {
 		reply := make(chan []int, 1)
 		root.Send(self, &workerChoose{files: files, reply: reply})

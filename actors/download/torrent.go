@@ -66,13 +66,9 @@ func (e *Torrent) Fetch(ctx context.Context, job Job, progress func(Progress)) (
 				Peers: p.Peers, Seeders: p.Seeders, Uploaded: p.Uploaded})
 		},
 	}
-	if job.Spec.Select && job.Choose != nil {
+	if (job.Spec.Select && job.Choose != nil) || job.MaxSize > 0 {
 		req.Select = func(ctx context.Context, files []torrent.File) ([]int, error) {
-			list := make([]messages.TorrentFile, len(files))
-			for i, f := range files {
-				list[i] = messages.TorrentFile{Index: f.Index, Path: f.Path, Size: f.Size}
-			}
-			return job.Choose(ctx, list)
+			return choose(ctx, job, files)
 		}
 	}
 	if src := job.Spec.Source; src.IsMagnet() {
@@ -89,6 +85,42 @@ func (e *Torrent) Fetch(ctx context.Context, job Job, progress func(Progress)) (
 		return messages.DownloadFinished{}, fmt.Errorf("downloading the torrent: %w", err)
 	}
 	return messages.DownloadFinished{Path: res.Path, Name: res.Name, Size: res.Size}, nil
+}
+
+// choose picks the files to download: the user's choice with -s, else all.
+// The size limit is checked here, where the engine knows the file list from
+// the metadata and has not requested a single piece yet.
+func choose(ctx context.Context, job Job, files []torrent.File) ([]int, error) {
+	var picked []int
+	if job.Spec.Select && job.Choose != nil {
+		list := make([]messages.TorrentFile, len(files))
+		for i, f := range files {
+			list[i] = messages.TorrentFile{Index: f.Index, Path: f.Path, Size: f.Size}
+		}
+		var err error
+		if picked, err = job.Choose(ctx, list); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, f := range files {
+			picked = append(picked, f.Index)
+		}
+	}
+	if job.MaxSize > 0 {
+		sizes := make(map[int]int64, len(files))
+		for _, f := range files {
+			sizes[f.Index] = f.Size
+		}
+		var total int64
+		for _, i := range picked {
+			total += sizes[i]
+			delete(sizes, i) // a file picked twice is downloaded once
+		}
+		if total > job.MaxSize {
+			return nil, &httpdl.TooLargeError{Size: total, Limit: job.MaxSize}
+		}
+	}
+	return picked, nil
 }
 
 // metaInfo returns the task's .torrent: the copy kept in its folder, or a

@@ -126,6 +126,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Client:      guarded,
 		UserAgent:   "mirrorleech/" + version,
 		Logger:      log.With(slog.String("component", "httpdl")),
+		MinFreeDisk: cfg.MinFreeDisk,
 	})
 
 	tc, err := torrent.New(torrent.Config{ListenPort: cfg.TorrentPort, NoDHT: !cfg.TorrentDHT,

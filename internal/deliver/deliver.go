@@ -3,8 +3,8 @@
 // file or a folder) and a destination directory, and emits the final path.
 //
 // A partial result is never visible at the destination: the data is written
-// under a hidden temporary name in the destination directory, fsynced, then
-// renamed into place. When source and destination share a filesystem the
+// under a hidden temporary name of fixed length in the destination
+// directory, fsynced, then renamed into place. When source and destination share a filesystem the
 // result is simply renamed (no copy). An existing entry with the same name
 // is never overwritten: " (1)", " (2)", … is appended instead.
 //
@@ -14,6 +14,8 @@ package deliver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 )
 
 // Progress reports bytes copied so far (only when a copy is needed).
@@ -48,7 +51,7 @@ func toDir(ctx context.Context, src, destDir, name string, progress Progress, ke
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return "", fmt.Errorf("creating destination %s: %w", destDir, err)
 	}
-	tmp := filepath.Join(destDir, ".mirrorleech-"+name+".partial")
+	tmp := filepath.Join(destDir, tempName(name))
 	_ = os.RemoveAll(tmp) // a leftover of an interrupted attempt
 	var err error
 	if keep {
@@ -78,7 +81,34 @@ func toDir(ctx context.Context, src, destDir, name string, progress Progress, ke
 	return final, nil
 }
 
-// claimName renames tmp to the first free variant of name. os.Link-style
+// maxNameBytes is NAME_MAX of Linux file systems: the longest name, in
+// bytes, of one path element.
+const maxNameBytes = 255
+
+// tempName is the hidden name a result is assembled under: fixed-length and
+// derived from the final name, so every legal final name (up to 255 bytes)
+// has a temporary name the file system accepts, and two results of
+// different names never share one.
+func tempName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return ".mirrorleech-" + hex.EncodeToString(sum[:8]) + ".partial"
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that does not
+// split a rune.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// claimName renames tmp to the first free variant of name, " (N)" going
+// before the extension and the stem shortened (at a rune boundary) when the
+// variant would exceed NAME_MAX. os.Link-style
 // exclusivity is not available for directories, so a check-then-rename is
 // used; the destination is owned by this bot.
 func claimName(dir, name, tmp string) (string, error) {
@@ -87,7 +117,8 @@ func claimName(dir, name, tmp string) (string, error) {
 	for i := 0; i < 1000; i++ {
 		cand := name
 		if i > 0 {
-			cand = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+			suffix := fmt.Sprintf(" (%d)%s", i, ext)
+			cand = cutUTF8(stem, maxNameBytes-len(suffix)) + suffix
 		}
 		p := filepath.Join(dir, cand)
 		if _, err := os.Lstat(p); err == nil {

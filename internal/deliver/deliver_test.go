@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -72,4 +74,27 @@ func TestCopyCancelled(t *testing.T) {
 	cancel()
 	_, err := copyFile(ctx, src, filepath.Join(t.TempDir(), "g"), func(int64) {})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// A name of the longest legal length is delivered, twice: its temporary
+// name and its " (1)" variant both fit the file system.
+func TestToDirLongestName(t *testing.T) {
+	src := t.TempDir()
+	dst := filepath.Join(t.TempDir(), "mirror")
+	name := strings.Repeat("ж", 125) + ".mkv" // 254 bytes
+	var got []string
+	for i := range 2 {
+		p := filepath.Join(src, name)
+		require.NoError(t, os.WriteFile(p, []byte{byte(i)}, 0o644))
+		final, err := ToDir(context.Background(), p, dst, name, nil)
+		require.NoError(t, err)
+		got = append(got, filepath.Base(final))
+	}
+	require.Equal(t, name, got[0])
+	require.LessOrEqual(t, len(got[1]), 255)
+	require.True(t, utf8.ValidString(got[1]))
+	require.True(t, strings.HasSuffix(got[1], " (1).mkv"), got[1])
+	entries, err := os.ReadDir(dst)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "no temporary entry may remain")
 }

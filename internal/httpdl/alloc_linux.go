@@ -35,3 +35,20 @@ func preallocate(f *os.File, size int64) error {
 	}
 	return nil
 }
+
+// diskRoom returns the bytes an unprivileged writer may still use on the
+// file system holding dir, plus the blocks already allocated to reuse (an
+// earlier attempt's .part file, which a new attempt overwrites or keeps).
+// ok is false when the file system cannot be measured.
+func diskRoom(dir, reuse string) (room int64, ok bool) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return 0, false
+	}
+	room = int64(fs.Bavail) * int64(fs.Bsize)
+	var st unix.Stat_t
+	if err := unix.Stat(reuse, &st); err == nil {
+		room += st.Blocks * 512
+	}
+	return room, true
+}

@@ -48,6 +48,17 @@ func (r remote) validator() string {
 	return r.lastModified
 }
 
+// sameVersion reports whether a response with validators got may belong to
+// the version r was probed from: a validator both carry must be equal. A
+// validator missing on either side proves nothing (some servers leave them
+// off partial responses), so it is not taken for a change.
+func (r remote) sameVersion(got remote) bool {
+	return same(r.etag, got.etag) && same(r.lastModified, got.lastModified)
+}
+
+// same compares two validator values, either of which may be absent.
+func same(a, b string) bool { return a == "" || b == "" || a == b }
+
 // matches reports whether c describes the same remote file as r, fetched
 // from url. Without a validator nothing proves the bytes on disk belong to
 // the current file, so such downloads never resume.

@@ -12,14 +12,18 @@
 // # How a download runs
 //
 // A probe GET with "Range: bytes=0-0" (not HEAD, which CDNs answer
-// differently) decides the mode and the name. 206 with a total in
-// Content-Range means ranges: the file is split into segments
+// differently) decides the mode and the name. A declared size is admitted
+// before any file is created or any space reserved: it must not exceed
+// Request.MaxSize, nor the free space minus Options.MinFreeDisk. 206 with a
+// total in Content-Range means ranges: the file is split into segments
 // (Options.SegmentSize) fetched by up to Options.Connections workers into a
 // preallocated "<name>.part" file with pwrite. Every ranged request carries
 // If-Range with the strong ETag (never a weak one), else the Last-Modified
-// date, and its answer must be 206 with exactly the Content-Range asked for
-// and exactly that many body bytes. 200 to the probe (range ignored, or
-// unknown size) means one stream that cannot be resumed. Redirects are
+// date, and its answer must be 206 with exactly the Content-Range asked for,
+// exactly that many body bytes, and no other ETag or Last-Modified than the
+// probe saw (a server that ignores If-Range would splice another version in). 200 to
+// the probe (range ignored, or unknown size) means one stream that cannot be
+// resumed; Request.MaxSize then holds on the bytes received. Redirects are
 // followed by the client; segments use the probe's final URL, and a 403 or
 // 410 on a segment re-probes the original URL once per call.
 //
@@ -59,9 +63,16 @@
 //     408, 425 and 429 (transient); every other status is permanent. 429 and
 //     503 carry RetryAfter from the Retry-After header.
 //   - ErrRemoteChanged: the remote file changed during the download (200 or
-//     416 to a ranged request, another total, or a re-probe that found
-//     another file). Partial data and control file are deleted; retrying
-//     from scratch is right (transient, once).
+//     416 to a ranged request, another total or validator, or a re-probe
+//     that found another file). Partial data and control file are deleted
+//     and the call starts over from byte 0 once, with a fresh probe; the
+//     error is returned when the file changes again, so it is permanent
+//     for the caller.
+//   - *TooLargeError: the file is larger than Request.MaxSize, declared or
+//     received (permanent). Nothing is reserved for a declared size over
+//     the limit; received bytes are deleted.
+//   - *NoRoomError: the declared size does not fit in the free space minus
+//     Options.MinFreeDisk (permanent for this call); nothing was reserved.
 //   - ErrSizeMismatch: a body shorter or longer than declared (transient; a
 //     cut connection, which also leaves io.ErrUnexpectedEOF reachable).
 //   - ErrStalled: no headers or body bytes for Options.StallTimeout
@@ -75,7 +86,8 @@
 //     leaves its .part and control files for the next call.
 //   - Local disk errors are permanent for the call and keep their cause
 //     reachable, e.g. errors.Is(err, syscall.ENOSPC). Preallocation with
-//     fallocate(2) makes a full disk fail at the start.
+//     fallocate(2), of an admitted size only, makes a full disk fail at the
+//     start.
 //
 // Transient failures of one segment are retried inside the call
 // (Options.SegmentRetries, from the bytes already written); the whole call

@@ -13,8 +13,10 @@ import (
 // ErrRemoteChanged is returned when the remote file changed under a
 // download: a ranged request was answered with 200 (the If-Range validator
 // no longer matches), 416, or a different total size, or a re-probe found
-// another size or validator. All partial data and the control file have been
-// deleted, so retrying the call starts from scratch.
+// another size or validator, or a 206 carried another ETag or Last-Modified
+// than the probe saw. All partial data and the control file have been
+// deleted. Download starts over once by itself; this error means the file
+// changed again.
 var ErrRemoteChanged = errors.New("remote file changed during download")
 
 // ErrSizeMismatch is returned when a body is shorter or longer than its
@@ -128,3 +130,42 @@ type localError struct{ err error }
 
 func (e *localError) Error() string { return e.err.Error() }
 func (e *localError) Unwrap() error { return e.err }
+
+// TooLargeError is returned when the file is larger than Request.MaxSize.
+// A size the server declared is refused before anything is written or
+// reserved; a body of unknown length is cut when it passes the limit and the
+// bytes received are deleted. Retrying cannot help.
+type TooLargeError struct {
+	// Size is the declared size, or -1 when the server did not say and the
+	// body ran past the limit.
+	Size int64
+	// Limit is Request.MaxSize.
+	Limit int64
+}
+
+// Error implements error.
+func (e *TooLargeError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("the body of unknown length ran past the limit of %d bytes", e.Limit)
+	}
+	return fmt.Sprintf("the file is %d bytes, more than the limit of %d bytes", e.Size, e.Limit)
+}
+
+// NoRoomError is returned when the declared size does not fit on the disk:
+// the file would take more than the free space minus Options.MinFreeDisk.
+// It is checked before any space is reserved, so one oversized download
+// cannot push other downloads into ENOSPC.
+type NoRoomError struct {
+	// Size is the declared size of the file.
+	Size int64
+	// Free is the space available for it: the file system's free space plus
+	// what an earlier attempt at the same file already holds.
+	Free int64
+	// Floor is Options.MinFreeDisk.
+	Floor int64
+}
+
+// Error implements error.
+func (e *NoRoomError) Error() string {
+	return fmt.Sprintf("the file is %d bytes, but %d bytes are free and %d must stay free", e.Size, e.Free, e.Floor)
+}

@@ -89,6 +89,11 @@ type Options struct {
 	StallTimeout time.Duration
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
+	// MinFreeDisk is the free space, in bytes, that must remain on the
+	// download directory's file system after a download's declared size is
+	// reserved; a file that does not fit fails with *NoRoomError before
+	// anything is reserved. 0 only requires that the file fits.
+	MinFreeDisk int64
 }
 
 // DefaultTransport returns a new transport with the settings the engine
@@ -183,6 +188,11 @@ type Request struct {
 	// Progress, when set, is called about four times a second and once at
 	// the end, from a goroutine of the download. It must return quickly.
 	Progress func(Progress)
+	// MaxSize is the largest file accepted, in bytes (0 = no limit). A
+	// larger declared size fails with *TooLargeError before any disk space
+	// is reserved; a body of unknown length fails with it as soon as it
+	// passes the limit, and what it wrote is deleted.
+	MaxSize int64
 }
 
 // Progress is a snapshot of a running download.
@@ -225,14 +235,41 @@ func (d *Downloader) Download(ctx context.Context, r Request) (Result, error) {
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return Result{}, &localError{fmt.Errorf("creating download directory: %w", err)}
 	}
+	// A file that changes under the download (ErrRemoteChanged) is
+	// downloaded once more from byte 0 under a fresh probe; a second change
+	// is returned, since a file that keeps changing cannot be mirrored.
+	var changed error
+	for {
+		res, name, err := d.once(ctx, r)
+		switch {
+		case err == nil:
+			return res, nil
+		case errors.Is(err, ErrRemoteChanged) && changed == nil && ctx.Err() == nil:
+			changed = err
+			d.log.Info("remote file changed, starting over", "url", redactRaw(r.URL), "name", name, "err", err)
+			continue
+		case name == "":
+			return Result{}, fmt.Errorf("downloading %s: %w", redactRaw(r.URL), err)
+		}
+		return Result{}, fmt.Errorf("downloading %s: %w", name, err)
+	}
+}
+
+// once probes r.URL, admits the declared size and runs one ranged or
+// single-stream download. name is "" when the probe failed.
+func (d *Downloader) once(ctx context.Context, r Request) (Result, string, error) {
 	p, err := d.probe(ctx, r.URL)
 	if err != nil {
-		return Result{}, fmt.Errorf("downloading %s: %w", redactRaw(r.URL), err)
+		return Result{}, "", err
 	}
 	name := chooseName(r.Name, p.cdName, p.urlName)
 	log := d.log.With("url", redactRaw(r.URL), "name", name)
 	log.Debug("probed", "ranged", p.ranged, "size", p.remote.size, "etag", p.remote.etag != "",
 		"last_modified", p.remote.lastModified != "")
+	if err := d.admit(r, name, p.remote.size); err != nil {
+		p.close()
+		return Result{}, name, err
+	}
 
 	var res Result
 	switch {
@@ -241,10 +278,25 @@ func (d *Downloader) Download(ctx context.Context, r Request) (Result, error) {
 	default:
 		res, err = d.single(ctx, r, name, p, log)
 	}
-	if err != nil {
-		return Result{}, fmt.Errorf("downloading %s: %w", name, err)
+	return res, name, err
+}
+
+// admit checks a declared size (-1 = unknown) against Request.MaxSize and
+// the free disk space before anything is created or reserved: a server
+// that declares a huge file must be refused for its size, not fill the
+// disk first and fail with ENOSPC (possibly in other downloads).
+func (d *Downloader) admit(r Request, name string, size int64) error {
+	if size <= 0 {
+		return nil
 	}
-	return res, nil
+	if r.MaxSize > 0 && size > r.MaxSize {
+		return &TooLargeError{Size: size, Limit: r.MaxSize}
+	}
+	room, ok := diskRoom(r.Dir, filepath.Join(r.Dir, partName(name)))
+	if ok && size > room-d.o.MinFreeDisk {
+		return &NoRoomError{Size: size, Free: room, Floor: d.o.MinFreeDisk}
+	}
+	return nil
 }
 
 // chooseName picks the output name: the override, else the first source
@@ -568,12 +620,13 @@ func backoff(n int) time.Duration {
 func retryable(err error) bool {
 	var se *StatusError
 	var le *localError
+	var tl *TooLargeError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
 	case errors.Is(err, ErrRemoteChanged), errors.Is(err, ErrBadResponse):
 		return false
-	case errors.As(err, &le):
+	case errors.As(err, &le), errors.As(err, &tl):
 		return false
 	case errors.As(err, &se):
 		return se.Temporary()

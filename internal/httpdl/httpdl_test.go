@@ -247,9 +247,13 @@ func TestRemoteChangesMidDownload(t *testing.T) {
 	})
 	d := newTestDownloader(t, Options{Connections: 2})
 	dir := t.TempDir()
-	_, err := d.Download(ctxTimeout(t), Request{URL: o.url("/f.bin"), Dir: dir})
-	require.ErrorIs(t, err, ErrRemoteChanged)
-	require.Empty(t, listDir(t, dir), "partial data and control file are discarded")
+	// The change is noticed, the partial data of the old version discarded
+	// and the new version downloaded from byte 0, once.
+	res, err := d.Download(ctxTimeout(t), Request{URL: o.url("/f.bin"), Dir: dir})
+	require.NoError(t, err)
+	require.Zero(t, res.Resumed)
+	require.Equal(t, sum(fresh), fileSum(t, res.Path))
+	require.Equal(t, []string{"f.bin"}, listDir(t, dir), "partial data and control file are discarded")
 }
 
 func TestDroppedConnectionsRecovered(t *testing.T) {

@@ -180,3 +180,12 @@ func TestNewDefaults(t *testing.T) {
 	require.Equal(t, int64(minSegmentSize), d.o.SegmentSize)
 	require.Zero(t, d.o.SegmentRetries)
 }
+
+func TestSameVersion(t *testing.T) {
+	probe := remote{etag: `"a"`, lastModified: "Mon, 02 Jan 2026 03:04:05 GMT"}
+	require.True(t, probe.sameVersion(probe))
+	require.True(t, probe.sameVersion(remote{}), "validators left off a partial response prove nothing")
+	require.False(t, probe.sameVersion(remote{etag: `"b"`, lastModified: probe.lastModified}))
+	require.False(t, probe.sameVersion(remote{etag: `"a"`, lastModified: "Tue, 03 Jan 2026 03:04:05 GMT"}))
+	require.False(t, remote{lastModified: probe.lastModified}.sameVersion(remote{etag: `"x"`, lastModified: "Tue, 03 Jan 2026 03:04:05 GMT"}))
+}

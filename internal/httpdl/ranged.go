@@ -382,8 +382,9 @@ func (j *rangedJob) segment(ctx context.Context, i int64) error {
 
 // fetch makes one attempt at the rest of segment i from url. The request
 // carries If-Range, so a changed file answers 200 instead of splicing new
-// bytes into old ones; the answer must be 206 with exactly the range asked
-// for and the known total.
+// bytes into old ones; the answer must be 206 with no other ETag or
+// Last-Modified than the probe's (for servers that ignore If-Range),
+// exactly the range asked for and the known total.
 func (j *rangedJob) fetch(ctx context.Context, i int64, url string) error {
 	start, end := j.cursors[i].Load(), j.segEnd(i)
 	a := j.d.newAttempt(ctx)
@@ -410,6 +411,11 @@ func (j *rangedJob) fetch(ctx context.Context, i int64, url string) error {
 	default:
 		drainClose(resp.Body)
 		return newStatusError(resp, time.Now())
+	}
+	// If-Range alone is not trusted: a server that ignores it answers 206
+	// with bytes of another version, which would be spliced into the file.
+	if !j.rem.sameVersion(remoteOf(resp)) {
+		return fmt.Errorf("%w: the validators of bytes %d-%d differ from the probe's", ErrRemoteChanged, start, end-1)
 	}
 	cr := resp.Header.Get("Content-Range")
 	s, e, total, ok := parseContentRange(cr)

@@ -3,6 +3,7 @@ package httpdl
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func (d *Downloader) single(ctx context.Context, r Request, name string, p *prob
 	} else {
 		close(watched)
 	}
-	size, err := d.stream(ctx, f, p, &cnt, log)
+	size, err := d.stream(ctx, f, p, r.MaxSize, &cnt, log)
 	close(stop)
 	<-watched
 	if err == nil {
@@ -77,8 +78,9 @@ func (d *Downloader) single(ctx context.Context, r Request, name string, p *prob
 
 // stream copies the probe's body into f, and on a transient failure
 // requests the whole file again and starts over, up to SegmentRetries
-// times. It returns the size written.
-func (d *Downloader) stream(ctx context.Context, f *os.File, p *probeResult, cnt *counter, log *slog.Logger) (int64, error) {
+// times. A body of unknown length fails with *TooLargeError once it passes
+// maxSize (0 = no limit). It returns the size written.
+func (d *Downloader) stream(ctx context.Context, f *os.File, p *probeResult, maxSize int64, cnt *counter, log *slog.Logger) (int64, error) {
 	resp, a := p.resp, p.att
 	p.resp, p.att = nil, nil
 	if resp == nil {
@@ -98,7 +100,11 @@ func (d *Downloader) stream(ctx context.Context, f *os.File, p *probeResult, cnt
 				cnt.done.Store(0)
 			}
 			cnt.active.Store(1)
-			n, err = d.copyBody(a, resp.Body, f, 0, resp.ContentLength, func(n int64) { cnt.done.Add(n) })
+			var body io.Reader = resp.Body
+			if maxSize > 0 {
+				body = &capReader{r: body, max: maxSize}
+			}
+			n, err = d.copyBody(a, body, f, 0, resp.ContentLength, func(n int64) { cnt.done.Add(n) })
 			cnt.active.Store(0)
 			_ = resp.Body.Close()
 			a.end()
@@ -120,4 +126,29 @@ func (d *Downloader) stream(ctx context.Context, f *os.File, p *probeResult, cnt
 			return n, fmt.Errorf("streaming: %w", err)
 		}
 	}
+}
+
+// capReader passes at most max bytes of r and fails with *TooLargeError
+// when r holds more: the limit applies to the bytes actually received,
+// whatever the server declared (or did not).
+type capReader struct {
+	r   io.Reader
+	max int64
+	n   int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n > c.max {
+		return 0, &TooLargeError{Size: -1, Limit: c.max}
+	}
+	// One byte past the limit is enough to tell that the body is longer.
+	if room := c.max - c.n + 1; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		return n - 1, &TooLargeError{Size: -1, Limit: c.max}
+	}
+	return n, err
 }

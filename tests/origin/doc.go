@@ -14,7 +14,9 @@
 // against the strong ETag or the Last-Modified date (a mismatch gives 200
 // with the full body). Per file the origin can also misbehave: ignore ranges,
 // throttle each response, cut the connection after some bytes a number of
-// times, redirect, answer an error status, or change content (Add again).
+// times, redirect, answer an error status, change content (Add again), send
+// the body without a length (chunked), or be a new version on every
+// response while ignoring If-Range (Unstable).
 //
 // Failures to start are fatal to the test (New) or panic (NewServer); a
 // malformed File.Path panics in Add. Serving never fails loudly: clients see

@@ -49,6 +49,16 @@ type File struct {
 	// a "bytes=0-0" probe, are served normally and do not use up a drop.
 	DropAfter int64
 	DropTimes int
+	// NoLength makes the origin ignore Range and If-Range and answer every
+	// GET with 200 and the body chunked, without Content-Length: a server
+	// that does not know (or say) the size.
+	NoLength bool
+	// Unstable makes every response a new version of the file: generated
+	// content from another seed (Seed + the response's number) under a new
+	// ETag, and If-Range is ignored, so ranges of different versions come
+	// back as 206. It needs generated content (Data nil) and a derived
+	// ETag (ETag empty).
+	Unstable bool
 	// RedirectTo makes the origin answer 302 Found to this path or URL.
 	RedirectTo string
 	// Status makes the origin answer with this status (e.g. 404, 500) and a
@@ -63,6 +73,7 @@ type entry struct {
 	size      int64
 	etag      string // complete header value; "" sends none
 	dropsLeft atomic.Int64
+	versions  atomic.Uint64 // responses served of an Unstable file
 
 	shaOnce sync.Once
 	sha     string
@@ -281,15 +292,30 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.ContentDisposition != "" {
 		h.Set("Content-Disposition", f.ContentDisposition)
 	}
-	if e.etag != "" {
+	content := e.open()
+	if f.Unstable && f.Data == nil {
+		v := e.versions.Add(1)
+		content = Content(e.size, f.Seed+v)
+		h.Set("ETag", fmt.Sprintf(`"gen-%x-%x-v%d"`, e.size, f.Seed, v))
+		r.Header.Del("If-Range")
+	} else if e.etag != "" {
 		h.Set("ETag", e.etag)
 	}
 	bw := &bodyWriter{rw: w, ctx: r.Context(), origin: o, entry: e}
 
+	if f.NoLength {
+		bw.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return
+		}
+		// Without a Content-Length net/http sends the body chunked.
+		_, _ = io.Copy(bw, content)
+		return
+	}
 	if !f.NoRanges {
 		// ServeContent implements Range, If-Range (strong ETag or date),
 		// 206/416 and the conditional headers correctly.
-		http.ServeContent(bw, r, "", f.LastModified, e.open())
+		http.ServeContent(bw, r, "", f.LastModified, content)
 		return
 	}
 	if !f.LastModified.IsZero() {
@@ -301,7 +327,7 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A write error means the client went away; the handler just ends.
-	_, _ = io.Copy(bw, e.open())
+	_, _ = io.Copy(bw, content)
 }
 
 // bodyWriter wraps the ResponseWriter to count content bytes, throttle, and

@@ -226,6 +226,32 @@ func TestNoRanges(t *testing.T) {
 	require.Equal(t, int64(3000), o.BytesServed())
 }
 
+func TestNoLength(t *testing.T) {
+	o := New(t, File{Path: "/s", Size: 300_000, Seed: 3, NoLength: true})
+	resp, body, err := get(t, newClient(t), o.URL("/s"), "Range", "bytes=0-0")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, int64(-1), resp.ContentLength)
+	require.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	require.Equal(t, o.SHA256("/s"), sha(body))
+}
+
+func TestUnstable(t *testing.T) {
+	o := New(t, File{Path: "/u", Size: 4000, Seed: 5, Unstable: true})
+	c := newClient(t)
+	first, a, err := get(t, c, o.URL("/u"), "Range", "bytes=0-999")
+	require.NoError(t, err)
+	// If-Range with the first response's ETag is ignored: another version's
+	// bytes come back as 206.
+	second, b, err := get(t, c, o.URL("/u"), "Range", "bytes=0-999", "If-Range", first.Header.Get("ETag"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPartialContent, first.StatusCode)
+	require.Equal(t, http.StatusPartialContent, second.StatusCode)
+	require.NotEqual(t, first.Header.Get("ETag"), second.Header.Get("ETag"))
+	require.NotEqual(t, a, b)
+	require.Len(t, b, 1000)
+}
+
 func TestThrottle(t *testing.T) {
 	t.Parallel()
 	const size, rate = 200_000, 100_000
