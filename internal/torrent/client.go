@@ -26,7 +26,7 @@ const fileIOEnv = "TORRENT_STORAGE_DEFAULT_FILE_IO"
 
 // maxAllocPeerRequestData is the per-connection budget for piece data read
 // for peers and not yet sent. The library's 1 MiB default deadlocks the
-// upload after about 2 MiB per connection in v1.59.1 (engines.md §1.7).
+// upload after about 2 MiB per connection in v1.59.1 (docs/torrent-library.md §2).
 const maxAllocPeerRequestData = 16 << 20
 
 // writerWakeBound is the keep-alive interval of every connection, and so the

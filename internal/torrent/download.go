@@ -456,7 +456,7 @@ func (d *download) await(ctx context.Context, p *plan) error {
 	var allDone <-chan struct{}
 	if p.everything {
 		// The library's own flag, set after the last piece's hash: more
-		// reliable than the return of VerifyData (engines.md §1.7.4).
+		// reliable than the return of VerifyData (docs/torrent-library.md §5).
 		allDone = t.Complete().On()
 	}
 	var last struct{ useful, done, hashed int64 }
