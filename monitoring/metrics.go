@@ -16,6 +16,7 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/torrent"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/monitoring/actortree"
 	"github.com/mirrorleech/mirrorleech/supervision"
@@ -32,6 +33,7 @@ type Metrics struct {
 	Downloaded      *prometheus.CounterVec
 	Uploaded        *prometheus.CounterVec
 	Speed           *prometheus.GaugeVec
+	PeersRefused    *prometheus.CounterVec
 	ActorsSpawned   *prometheus.CounterVec
 	ActorsRestarted *prometheus.CounterVec
 	ActorsStopped   *prometheus.CounterVec
@@ -82,6 +84,9 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			Help: "Bytes of finished deliveries, by destination."}, []string{"destination"}),
 		Speed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "transfer_speed_bytes",
 			Help: "Current transfer speed of the node in bytes per second, by direction."}, []string{"direction"}),
+		PeersRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "torrent_peers_refused_total",
+			Help: "BitTorrent peer addresses refused as private (ALLOW_PRIVATE_URLS off), by where they came from."},
+			[]string{"source"}),
 		ActorsSpawned: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "actors_spawned_total",
 			Help: "Actors spawned, by kind."}, []string{"kind"}),
 		ActorsRestarted: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "actors_restarted_total",
@@ -127,8 +132,9 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 		speeds: map[string]speedByTask{},
 	}
 	for _, c := range []prometheus.Collector{m.TasksStarted, m.TasksFinished, m.Tasks, m.StageDuration, m.Downloaded,
-		m.Uploaded, m.Speed, m.ActorsSpawned, m.ActorsRestarted, m.ActorsStopped, m.Actors, m.Decisions, m.DeadLetters,
-		m.TelegramCalls, m.FloodWaits, m.FloodWaitSecs, m.OutboxQueue, m.MaybeDuplicated, m.Commands, m.ActiveUsers, m.ClusterMembers,
+		m.Uploaded, m.Speed, m.PeersRefused, m.ActorsSpawned, m.ActorsRestarted, m.ActorsStopped, m.Actors, m.Decisions,
+		m.DeadLetters, m.TelegramCalls, m.FloodWaits, m.FloodWaitSecs, m.OutboxQueue, m.MaybeDuplicated, m.Commands,
+		m.ActiveUsers, m.ClusterMembers,
 		m.Sessions, m.Poller, m.OrphansResumed, m.StoreErrors, m.DiskFree, m.BuildInfo} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -141,6 +147,9 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 	}
 	for _, d := range []string{"download", "upload"} {
 		m.Speed.WithLabelValues(d)
+	}
+	for _, s := range torrent.PeerSources() {
+		m.PeersRefused.WithLabelValues(s)
 	}
 	// Every bounded series exists from the start, at zero, so rates and
 	// alerts work before the first event and a scrape shows the whole set.
@@ -183,7 +192,7 @@ func MetricNames() []string {
 	return []string{
 		"mirrorleech_tasks_started_total", "mirrorleech_tasks_finished_total", "mirrorleech_tasks",
 		"mirrorleech_stage_duration_seconds", "mirrorleech_downloaded_bytes_total", "mirrorleech_uploaded_bytes_total",
-		"mirrorleech_transfer_speed_bytes", "mirrorleech_actors_spawned_total", "mirrorleech_actors_restarted_total",
+		"mirrorleech_transfer_speed_bytes", "mirrorleech_torrent_peers_refused_total", "mirrorleech_actors_spawned_total", "mirrorleech_actors_restarted_total",
 		"mirrorleech_actors_stopped_total", "mirrorleech_actors", "mirrorleech_supervision_decisions_total",
 		"mirrorleech_dead_letters_total", "mirrorleech_telegram_requests_total", "mirrorleech_telegram_flood_waits_total",
 		"mirrorleech_telegram_flood_wait_seconds_total", "mirrorleech_outbox_queue_length",

@@ -138,7 +138,9 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			defer cancel()
 			return guard.LookupIP(ctx, u.Hostname())
 		},
-		Logger: log.With(slog.String("component", "torrent"))})
+		CheckPeer:   guard.CheckAddr,
+		PeerRefused: func(source string) { metrics.PeersRefused.WithLabelValues(source).Inc() },
+		Logger:      log.With(slog.String("component", "torrent"))})
 	if err != nil {
 		return fmt.Errorf("starting the torrent client on TORRENT_PORT %d: %w", cfg.TorrentPort, err)
 	}

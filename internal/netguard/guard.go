@@ -291,3 +291,18 @@ func (g *Guard) CheckRedirect(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// CheckAddr refuses addr with a *BlockedError unless it is allowed, for
+// connections made by code that takes an address filter rather than a
+// dialer (the BitTorrent client's peers). Unlike DialContext it sees only
+// the address a library is about to use, so callers must pass every
+// address they will connect to.
+func (g *Guard) CheckAddr(addr netip.Addr) error {
+	if g.allowPrivate {
+		return nil
+	}
+	if reason, blocked := Blocked(addr); blocked {
+		return &BlockedError{Addr: addr, Reason: reason}
+	}
+	return nil
+}

@@ -489,3 +489,20 @@ func TestTransportNoCompression(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, "ae=", string(body))
 }
+
+// CheckAddr applies Blocked to a bare address (BitTorrent peers), unless
+// private addresses are allowed.
+func TestCheckAddr(t *testing.T) {
+	strict, open := New(false), New(true)
+	for _, a := range []string{"127.0.0.1", "::1", "10.1.2.3", "::ffff:192.168.0.1", "fe80::1"} {
+		addr := netip.MustParseAddr(a)
+		var blocked *BlockedError
+		require.ErrorAs(t, strict.CheckAddr(addr), &blocked, a)
+		require.Equal(t, addr, blocked.Addr)
+		require.NoError(t, open.CheckAddr(addr), a)
+	}
+	require.EqualError(t, strict.CheckAddr(netip.MustParseAddr("127.0.0.1")),
+		"refusing 127.0.0.1 (loopback address): links to private networks are not allowed on this bot")
+	require.NoError(t, strict.CheckAddr(netip.MustParseAddr("8.8.8.8")))
+	require.NoError(t, strict.CheckAddr(netip.MustParseAddr("2001:4860::8888")))
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ const fileIOEnv = "TORRENT_STORAGE_DEFAULT_FILE_IO"
 
 // maxAllocPeerRequestData is the per-connection budget for piece data read
 // for peers and not yet sent. The library's 1 MiB default deadlocks the
-// upload after about 2 MiB per connection in v1.59.1 (engines.md §1.7).
+// upload after about 2 MiB per connection in v1.59.1 (docs/torrent-library.md §2).
 const maxAllocPeerRequestData = 16 << 20
 
 // writerWakeBound is the keep-alive interval of every connection, and so the
@@ -54,6 +55,14 @@ type Config struct {
 	// addresses); LookupTrackerIP, when set, resolves and vets UDP trackers.
 	DialContext     func(ctx context.Context, network, addr string) (net.Conn, error)
 	LookupTrackerIP func(*url.URL) ([]net.IP, error)
+	// CheckPeer, when set, vets the address of every peer connection: the
+	// peers a link names, those from trackers, PEX and the DHT, DHT nodes,
+	// incoming connections, and tracker addresses. A non-nil error refuses
+	// the address (pass the network guard's CheckAddr, which refuses private
+	// addresses unless they are allowed). PeerRefused, when set, is called
+	// for each refusal with where the address came from (PeerSources).
+	CheckPeer   func(netip.Addr) error
+	PeerRefused func(source string)
 	// Logger receives the engine's records and the library's from Info up;
 	// nil discards them.
 	Logger *slog.Logger
@@ -68,6 +77,10 @@ type Config struct {
 type Client struct {
 	cl  *atorrent.Client
 	log *slog.Logger
+	// peers is Config.CheckPeer; noDHT and noTrackers tell whether a link
+	// whose peers were all refused has anything left to find peers with.
+	peers             peerRule
+	noDHT, noTrackers bool
 	// ctx is cancelled with ErrClosed by Close; every Download and seeding
 	// torrent derives from it.
 	ctx    context.Context
@@ -141,6 +154,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.LookupTrackerIP != nil {
 		ac.LookupTrackerIp = cfg.LookupTrackerIP
 	}
+	rule := peerRule{check: cfg.CheckPeer, refused: cfg.PeerRefused}
+	if rule.check != nil {
+		ac.IPBlocklist = blocklist{rule}
+		// The library's own sockets are added back below, wrapped.
+		ac.DialForPeerConns = false
+	}
 	newRequestWindows().install(&ac.Callbacks)
 	ac.Slogger = slog.New(quietHandler{next: logger.Handler(), minLevel: slog.LevelInfo}).
 		With(slog.String("lib", "anacrolix/torrent"))
@@ -148,15 +167,27 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the torrent client on port %d: %w", cfg.ListenPort, err)
 	}
+	if rule.check != nil {
+		// The listening sockets are the peer dialers (as with
+		// DialForPeerConns); no torrent exists yet to dial without them.
+		for _, l := range cl.Listeners() {
+			if d, ok := l.(atorrent.Dialer); ok {
+				cl.AddDialer(guardedDialer{Dialer: d, rule: rule})
+			}
+		}
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Client{
-		cl:     cl,
-		log:    logger,
-		ctx:    ctx,
-		cancel: cancel,
-		busy:   map[metainfo.Hash]string{},
-		seeds:  map[string]*seedJob{},
-		byHash: map[metainfo.Hash]*seedJob{},
+		cl:         cl,
+		log:        logger,
+		peers:      rule,
+		noDHT:      cfg.NoDHT,
+		noTrackers: cfg.DisableTrackers,
+		ctx:        ctx,
+		cancel:     cancel,
+		busy:       map[metainfo.Hash]string{},
+		seeds:      map[string]*seedJob{},
+		byHash:     map[metainfo.Hash]*seedJob{},
 	}, nil
 }
 

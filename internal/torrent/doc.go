@@ -2,7 +2,8 @@
 // bytes of a .torrent file into verified files in a task's directory, and
 // optionally seeds them afterwards. It knows nothing of actors or Telegram;
 // it wraps github.com/anacrolix/torrent v1.59.1 and works around that
-// release's traps (see /work/shared/notes/engines.md §1).
+// release's traps, which docs/torrent-library.md in this repository records
+// with the measurements behind each workaround (rules 1-8 there).
 //
 // # What it owns
 //
@@ -61,6 +62,20 @@
 // verified and recorded before it returns. A killed process loses its
 // partial pieces: about 0.3 s of each peer's rate.
 //
+// # Peer addresses
+//
+// With Config.CheckPeer set (the network guard's rule in production),
+// every peer address is vetted before a connection: the peers the link
+// names (x.pe, Request.Peers) by Download itself, which drops the refused
+// ones before the library sees them; peers from trackers, PEX and the DHT,
+// DHT nodes, incoming connections and tracker addresses by the library's
+// IP block list; and every outgoing peer connection once more by the
+// dialer. Refusals are reported to Config.PeerRefused by source (link,
+// swarm, dial), never logged one by one. A link whose peers are all
+// refused fails at once when nothing else can find peers (no DHT, no
+// tracker, web seed or metainfo source); otherwise the download goes on
+// without them, and a stall says how many were refused.
+//
 // # Process requirements
 //
 // The library reads TORRENT_STORAGE_DEFAULT_FILE_IO in an init function:
@@ -84,6 +99,9 @@
 //     (permanent for the task). A torrent that is only seeding is stopped
 //     instead.
 //   - ErrClosed: the client was closed during the call (transient).
+//   - The error of Config.CheckPeer (a *netguard.BlockedError in
+//     production), wrapped, when every peer the link names is refused and
+//     there is no other way to find peers (permanent).
 //   - Cancellation returns ctx.Err(), wrapped, within a second.
 //   - Disk errors (creating Dir, the bolt database, writing pieces, removing
 //     files) keep their cause reachable, e.g. errors.Is(err, syscall.ENOSPC);

@@ -117,6 +117,15 @@ func (c *Client) Download(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The peers the link names are vetted here, not only by the library's
+	// filter, so that a link whose peers are all refused, with nothing
+	// else to find peers through, fails at once with the reason instead of
+	// waiting for the stall timeout.
+	direct, refused, refusal := c.peers.vetDirect(append(spec.PeerAddrs, r.Peers...))
+	if refused > 0 && len(direct) == 0 && !c.otherPeerSources(spec) {
+		return Result{}, fmt.Errorf("the torrent has no peer left to ask: %w", refusal)
+	}
+	spec.PeerAddrs = direct
 	if r.Dir == "" {
 		return Result{}, errors.New("the torrent request has no directory")
 	}
@@ -133,7 +142,8 @@ func (c *Client) Download(ctx context.Context, r Request) (Result, error) {
 	stop := context.AfterFunc(c.ctx, func() { cancel(ErrClosed) })
 	defer stop()
 
-	d := &download{c: c, r: r, dir: dir, key: key, log: c.log.With(slog.String("infohash", key.HexString()))}
+	d := &download{c: c, r: r, dir: dir, key: key, refused: refused,
+		log: c.log.With(slog.String("infohash", key.HexString()))}
 	res, err := d.run(ctx, spec)
 	if err != nil && ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), ErrClosed) {
@@ -197,6 +207,8 @@ type download struct {
 	// and redialed is when they were last given to the library again.
 	direct   []string
 	redialed time.Time
+	// refused counts the peers the link named that the peer rule refused.
+	refused int
 
 	lastReport time.Time
 	progress   Progress
@@ -246,7 +258,6 @@ func (d *download) run(ctx context.Context, spec *atorrent.TorrentSpec) (res Res
 		}
 	}
 	spec.Storage = st.storage
-	spec.PeerAddrs = append(spec.PeerAddrs, d.r.Peers...)
 	d.direct = spec.PeerAddrs
 	d.redialed = time.Now()
 	t, isNew, err := d.c.cl.AddTorrentSpec(spec)
@@ -339,7 +350,7 @@ func (d *download) awaitInfo(ctx context.Context) error {
 			lastChunks, lastChange = n, time.Now()
 		}
 		if d.r.StallTimeout > 0 && time.Since(lastChange) >= d.r.StallTimeout {
-			return fmt.Errorf("%w: no peer sent the torrent's metadata for %s", ErrStalled, d.r.StallTimeout)
+			return fmt.Errorf("%w: no peer sent the torrent's metadata for %s%s", ErrStalled, d.r.StallTimeout, d.refusedNote())
 		}
 		select {
 		case <-t.GotInfo():
@@ -445,7 +456,7 @@ func (d *download) await(ctx context.Context, p *plan) error {
 	var allDone <-chan struct{}
 	if p.everything {
 		// The library's own flag, set after the last piece's hash: more
-		// reliable than the return of VerifyData (engines.md §1.7.4).
+		// reliable than the return of VerifyData (docs/torrent-library.md §5).
 		allDone = t.Complete().On()
 	}
 	var last struct{ useful, done, hashed int64 }
@@ -480,7 +491,7 @@ func (d *download) await(ctx context.Context, p *plan) error {
 			last, lastChange = now, time.Now()
 		}
 		if d.r.StallTimeout > 0 && time.Since(lastChange) >= d.r.StallTimeout {
-			return fmt.Errorf("%w: no peers sent any data for %s", ErrStalled, d.r.StallTimeout)
+			return fmt.Errorf("%w: no peers sent any data for %s%s", ErrStalled, d.r.StallTimeout, d.refusedNote())
 		}
 		next := tick.C
 		if !applied {
@@ -498,6 +509,18 @@ func (d *download) await(ctx context.Context, p *plan) error {
 		case <-next:
 		}
 	}
+}
+
+// refusedNote tells, in a stall message, that peers the link named were
+// refused: they may have been the only ones with the torrent.
+func (d *download) refusedNote() string {
+	switch d.refused {
+	case 0:
+		return ""
+	case 1:
+		return " (1 peer named by the link refused: private addresses are not allowed on this bot)"
+	}
+	return fmt.Sprintf(" (%d peers named by the link refused: private addresses are not allowed on this bot)", d.refused)
 }
 
 // report calls r.Progress at most every progressEvery, or now if final.

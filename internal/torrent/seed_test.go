@@ -108,10 +108,10 @@ func TestSeedReplacedByDownload(t *testing.T) {
 	requireTree(t, res.Path, files)
 }
 
-// Rule 1: a leecher pulling more than 16 MiB from a client of ours must
-// finish. The library's default 1 MiB request budget stalls the upload
-// after about 2 MiB per connection (engines.md §1.7.1), shown by the
-// variant that sets it back.
+// Rule 1 of docs/torrent-library.md: a leecher pulling more than 16 MiB
+// from a client of ours must finish. The library's default 1 MiB request
+// budget stalls the upload after about 2 MiB per connection (§2 there),
+// shown by the variant that sets it back.
 func TestUploadBudget(t *testing.T) {
 	data := swarm.Random(11, 24<<20)
 	seeder := swarm.NewSeeder(t, map[string][]byte{"big.bin": data}, swarm.Options{})

@@ -40,8 +40,9 @@ func openState(dir string) (*taskState, error) {
 		}
 	}
 	// Bolt, not the library's DataDir default: that one never resumes
-	// (engines.md §1.6). NewBoltPieceCompletion waits 1 s for the lock and
-	// then fails, which beats the default's silent fallback to memory.
+	// (docs/torrent-library.md §3). NewBoltPieceCompletion waits 1 s for the
+	// lock and then fails, which beats the default's silent fallback to
+	// memory.
 	pc, err := storage.NewBoltPieceCompletion(filepath.Join(dir, stateDir))
 	if err != nil {
 		return nil, fmt.Errorf("opening the piece database in %s: %w", filepath.Join(dir, stateDir), err)

@@ -11,8 +11,8 @@
 // NewRandomReader give reproducible incompressible payloads (ChaCha8).
 //
 // Every client here uploads with the 16 MiB per-connection request budget
-// (engines.md rule 1); the library's 1 MiB default stalls uploads after
-// about 2 MiB. A seeder with an upload limit wakes its connections' writers
+// (docs/torrent-library.md rule 1); the library's 1 MiB default stalls
+// uploads after about 2 MiB. A seeder with an upload limit wakes its connections' writers
 // every 50 ms: the library's rate-limited upload can lose a writer's
 // wake-up, which then stalls the connection until the next keep-alive, a
 // minute later. NewSeeder and NewTracker fail the test on error and are
