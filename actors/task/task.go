@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
@@ -618,11 +618,11 @@ func (t *Task) report(ctx actor.Context) {
 }
 
 func (t *Task) finalText() string {
-	name := "<b>" + html.EscapeString(t.snap.Name) + "</b>"
+	name := "<b>" + tgtext.Name(t.snap.Name, tgtext.NameLen) + "</b>"
 	took := board.Duration(time.Since(t.started).Round(time.Second))
 	switch t.end {
 	case messages.StageDone:
-		where := html.EscapeString(t.where)
+		where := tgtext.Name(t.where, tgtext.NameLen)
 		if t.spec.Kind == messages.Mirror {
 			where = "<code>" + where + "</code>"
 		}
@@ -631,7 +631,7 @@ func (t *Task) finalText() string {
 	case messages.StageCancelled:
 		return fmt.Sprintf("🚫 %s was cancelled; its partial data is deleted.\nTask: <code>%s</code>", name, t.spec.ID)
 	}
-	return fmt.Sprintf("❌ %s failed: %s\nTask: <code>%s</code>", name, html.EscapeString(t.reason), t.spec.ID)
+	return fmt.Sprintf("❌ %s failed: %s\nTask: <code>%s</code>", name, tgtext.Echo(t.reason, tgtext.EchoLen), t.spec.ID)
 }
 
 // SourceName is what a task shows as its name until the download names the

@@ -95,10 +95,11 @@ func Short(s string, n int) string {
 	return shorten(Clean(s), n)
 }
 
-// Line is Short for a one-line fragment (a name, a link): line breaks and
-// tabs become spaces first.
+// Line is Short for a one-line fragment (a name, a link): line breaks,
+// carriage returns, tabs and the Unicode line and paragraph separators
+// become spaces first, and surrounding spaces are trimmed.
 func Line(s string, n int) string {
-	return shorten(oneLine(Clean(s)), n)
+	return shorten(strings.TrimSpace(Clean(oneLine(s))), n)
 }
 
 // Name is a name or a link from outside the bot, ready to be put into an
@@ -114,11 +115,13 @@ func Echo(s string, n int) string {
 	return Escape(Short(s, n))
 }
 
+var spaces = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ", "\u2028", " ", "\u2029", " ")
+
 func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\n\t") {
+	if !strings.ContainsAny(s, "\n\r\t\u2028\u2029") {
 		return s
 	}
-	return strings.NewReplacer("\n", " ", "\t", " ").Replace(s)
+	return spaces.Replace(s)
 }
 
 func shorten(s string, n int) string {
@@ -154,10 +157,10 @@ func shorten(s string, n int) string {
 	return strings.TrimRight(s[:hEnd], " ") + Ellipsis + strings.TrimLeft(s[tStart:], " ")
 }
 
-// Escape escapes text for Telegram's HTML parse mode: <, > and & always,
-// and " so that the text may also stand in an attribute value.
+// Escape escapes text for Telegram's HTML parse mode: <, > and &, the
+// three characters its parser requires escaped outside attributes.
 func Escape(s string) string {
-	if !strings.ContainsAny(s, `<>&"`) {
+	if !strings.ContainsAny(s, "<>&") {
 		return s
 	}
 	var b strings.Builder
@@ -170,8 +173,6 @@ func Escape(s string) string {
 			b.WriteString("&gt;")
 		case '&':
 			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
 		default:
 			b.WriteRune(r)
 		}

@@ -66,10 +66,11 @@ func TestShort(t *testing.T) {
 func TestNameAndEcho(t *testing.T) {
 	// Escaping comes after shortening: the limit counts what is shown, and
 	// the cut can never fall inside an escape.
-	require.Equal(t, "a&amp;b&lt;c&gt;&quot;", Name(`a&b<c>"`, 10))
+	require.Equal(t, `a&amp;b&lt;c&gt;"`, Name(`a&b<c>"`, 10))
 	require.Equal(t, "&amp;&amp;&amp;&amp;…&amp;", Name(strings.Repeat("&", 20), 6))
 	require.Equal(t, 6, HTMLLen(Name(strings.Repeat("&", 20), 6)))
 	require.Equal(t, "line one line two", Name("line one\nline two", 100))
+	require.Equal(t, "a b c d e", Name("a\r\nb\tc\u2028d\re", 100))
 	require.Equal(t, "line one\nline two", Echo("line one\nline two", 100))
 	require.Equal(t, "x", Name("\u202ex\u202c", 5))
 }
