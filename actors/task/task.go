@@ -97,6 +97,7 @@ type Task struct {
 	end      messages.Stage // set once the task is ending
 	reason   string
 	where    string
+	warning  string // for the final message: what the archive stage left out
 	size     int64
 	started  time.Time
 	writes   chan func()
@@ -262,8 +263,8 @@ func (t *Task) Receive(ctx actor.Context) {
 		ctx.Stop(t.child)
 		t.child = nil
 		arc := *m
-		res := messages.DownloadFinished(arc)
-		t.result = &res
+		res := messages.DownloadFinished{Path: arc.Path, Name: arc.Name, Size: arc.Size}
+		t.result, t.warning = &res, arc.Warning
 		t.snap.Name = m.Name
 		in, seeding := t.download.Path, t.spec.Seed.Enabled()
 		t.persist(func(r *store.Task) { r.Archive = &arc; r.Stage = messages.StageUploading }, func(ctx actor.Context, err error) {
@@ -376,8 +377,8 @@ func (t *Task) start(ctx actor.Context) {
 		name = d.Name
 	}
 	if a := t.run.Record.Archive; a != nil {
-		res := messages.DownloadFinished(*a)
-		t.result = &res
+		res := messages.DownloadFinished{Path: a.Path, Name: a.Name, Size: a.Size}
+		t.result, t.warning = &res, a.Warning
 		name = a.Name
 	}
 	t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
@@ -626,8 +627,12 @@ func (t *Task) finalText() string {
 		if t.spec.Kind == messages.Mirror {
 			where = "<code>" + where + "</code>"
 		}
-		return fmt.Sprintf("✅ %s\nSize: %s | Time: %s\nDelivered to: %s\nTask: <code>%s</code>",
-			name, board.Bytes(t.size), took, where, t.spec.ID)
+		warning := ""
+		if t.warning != "" {
+			warning = "\n⚠️ " + tgtext.Escape(t.warning)
+		}
+		return fmt.Sprintf("✅ %s\nSize: %s | Time: %s\nDelivered to: %s%s\nTask: <code>%s</code>",
+			name, board.Bytes(t.size), took, where, warning, t.spec.ID)
 	case messages.StageCancelled:
 		return fmt.Sprintf("🚫 %s was cancelled; its partial data is deleted.\nTask: <code>%s</code>", name, t.spec.ID)
 	}
