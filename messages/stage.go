@@ -26,10 +26,13 @@ type DownloadFinished struct {
 
 // ArchiveFinished reports a completed archive stage: Path is the zip, or the
 // folder (or single file) of the extracted result, Name its display name.
+// Warning, when set, is for the task's final message: what the extraction
+// left out ("1 entry skipped: unsafe path").
 type ArchiveFinished struct {
-	Path string
-	Name string
-	Size int64
+	Path    string
+	Name    string
+	Size    int64
+	Warning string
 }
 
 // TorrentFile is one file of a torrent, as offered for selection (-s).

@@ -16,8 +16,13 @@
 // first removes Dir/archive, so a restarted stage starts over in a clean
 // folder and never delivers half a tree from an earlier attempt. The input
 // is never changed or removed (the task decides). An extraction may write
-// at most Options.MaxExtract (MAX_EXTRACT_SIZE) and never more than the
-// free space of the task folder less FreeReserve.
+// at most Options.MaxExtract (MAX_EXTRACT_SIZE), for a task of a user who
+// is neither owner nor sudo at most Options.MaxTaskSize (MAX_TASK_SIZE),
+// and never more than the free space of the task folder less FreeReserve;
+// the error names the limit that was reached. Entries the engine refuses
+// (unsafe paths, links, special files) are left out and the rest is
+// delivered: ArchiveFinished.Warning says how many and why, for the task's
+// final message.
 //
 // Failure: the engine's archive errors (wrong or missing password, damaged
 // archive, not an archive, unsupported, a safety limit) are escalated as

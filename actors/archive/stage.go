@@ -31,6 +31,10 @@ type Options struct {
 	// (0 = no limit but the disk). The stage also caps it by the free space
 	// of the task folder, less FreeReserve.
 	MaxExtract int64
+	// MaxTaskSize is MAX_TASK_SIZE: the most bytes a task of a user who is
+	// neither owner nor sudo may hold (0 = no limit). It bounds what an
+	// extraction writes as it bounds the download.
+	MaxTaskSize int64
 	// Limits gives the entry and ratio limits (archive's defaults when
 	// zero); its MaxTotal is replaced by the cap above.
 	Limits archive.Limits
@@ -167,8 +171,9 @@ func run(ctx context.Context, o Options, job Job, report func(workerProgress)) (
 	if name == "" {
 		name = filepath.Base(cur)
 	}
+	var warning string
 	if job.Spec.Extract {
-		if cur, name, err = extract(ctx, o, job, out, cur, name, report); err != nil {
+		if cur, name, warning, err = extract(ctx, o, job, out, cur, name, report); err != nil {
 			return res, err
 		}
 	}
@@ -177,7 +182,7 @@ func run(ctx context.Context, o Options, job Job, report func(workerProgress)) (
 		if err != nil {
 			return res, err
 		}
-		return messages.ArchiveFinished{Path: cur, Name: name, Size: size}, nil
+		return messages.ArchiveFinished{Path: cur, Name: name, Size: size, Warning: warning}, nil
 	}
 	top := name
 	if job.Spec.Name != "" {
@@ -198,46 +203,61 @@ func run(ctx context.Context, o Options, job Job, report func(workerProgress)) (
 			return res, fmt.Errorf("removing the extracted files: %w", err)
 		}
 	}
-	return messages.ArchiveFinished{Path: dst, Name: zipName, Size: size}, nil
+	return messages.ArchiveFinished{Path: dst, Name: zipName, Size: size, Warning: warning}, nil
 }
 
 // extract unpacks src into out/extract/<stem>; when that holds a single
 // file or folder, that is the result (an album.zip holding album/ delivers
-// album/, not album/album/).
-func extract(ctx context.Context, o Options, job Job, out, src, name string, report func(workerProgress)) (string, string, error) {
+// album/, not album/album/). The warning says which entries were skipped,
+// "" when none.
+func extract(ctx context.Context, o Options, job Job, out, src, name string, report func(workerProgress)) (
+	string, string, string, error) {
 	lim := o.Limits
 	lim.MaxTotal = o.MaxExtract
+	bound := "MAX_EXTRACT_SIZE, the most one extraction may write"
+	if o.MaxTaskSize > 0 && !job.Spec.Privileged && (lim.MaxTotal <= 0 || o.MaxTaskSize < lim.MaxTotal) {
+		lim.MaxTotal, bound = o.MaxTaskSize, "MAX_TASK_SIZE, the most one task may hold"
+	}
 	free, _, err := o.DiskFree(out)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if room := max(free-FreeReserve, 1); lim.MaxTotal <= 0 || room < lim.MaxTotal {
-		lim.MaxTotal = room
+		lim.MaxTotal, bound = room, "the free disk space"
 	}
 	stem := safeName(archive.Stem(name))
 	parent := filepath.Join(out, "extract")
 	if err := os.Mkdir(parent, 0o755); err != nil {
-		return "", "", fmt.Errorf("creating the extract folder: %w", err)
+		return "", "", "", fmt.Errorf("creating the extract folder: %w", err)
 	}
 	dst := filepath.Join(parent, stem)
-	_, err = archive.Extract(ctx, src, dst, archive.ExtractOptions{Password: job.Spec.ExtractPassword, Limits: lim,
+	res, err := archive.Extract(ctx, src, dst, archive.ExtractOptions{Password: job.Spec.ExtractPassword, Limits: lim,
 		Progress: func(done, total int64) {
 			report(workerProgress{name: name, done: done, total: total, note: "extracting"})
 		}})
-	if err != nil {
-		return "", "", err
+	if le := (*archive.LimitError)(nil); errors.As(err, &le) && le.Limit == archive.LimitTotal {
+		// Name the limit that was reached: the engine knows only a number.
+		return "", "", "", &supervision.UserError{Msg: le.Error() + " (" + bound + ")", Err: err}
 	}
+	if err != nil {
+		return "", "", "", err
+	}
+	warning := res.Skipped.String()
 	ents, err := os.ReadDir(dst)
 	if err != nil {
-		return "", "", fmt.Errorf("reading the extracted files: %w", err)
+		return "", "", "", fmt.Errorf("reading the extracted files: %w", err)
 	}
 	if len(ents) == 0 {
-		return "", "", supervision.NewUserError(name + ": the archive holds no files")
+		msg := name + ": the archive holds no files"
+		if warning != "" {
+			msg = name + ": nothing in the archive could be extracted (" + warning + ")"
+		}
+		return "", "", "", supervision.NewUserError(msg)
 	}
 	if len(ents) == 1 {
-		return filepath.Join(dst, ents[0].Name()), ents[0].Name(), nil
+		return filepath.Join(dst, ents[0].Name()), ents[0].Name(), warning, nil
 	}
-	return dst, stem, nil
+	return dst, stem, warning, nil
 }
 
 // safeName makes a display name a single safe path element.
@@ -274,16 +294,15 @@ func treeSize(p string) (int64, error) {
 // supervisor's classification as they are.
 func userFacing(err error) error {
 	var (
+		ue *supervision.UserError
 		ae *archive.Error
 		le *archive.LimitError
 	)
 	switch {
+	case errors.As(err, &ue):
+		return err // written for the user already
 	case errors.As(err, &le):
-		msg := le.Error()
-		if le.Limit == archive.LimitTotal {
-			msg += " (MAX_EXTRACT_SIZE or the free disk)"
-		}
-		return &supervision.UserError{Msg: msg, Err: err}
+		return &supervision.UserError{Msg: le.Error(), Err: err}
 	case errors.As(err, &ae):
 		msg := ae.Error()
 		if errors.Is(err, archive.ErrPasswordRequired) {

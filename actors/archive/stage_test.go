@@ -217,6 +217,26 @@ func TestExtractThenZip(t *testing.T) {
 	require.Empty(t, runs, "the extracted tree is removed once zipped")
 }
 
+// MAX_TASK_SIZE bounds the extraction of a user's task, on the bytes
+// written, but not an owner's or sudo user's; entries left out are
+// reported for the final message.
+func TestExtractTaskSizeAndSkips(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "download", "mixed.zip")
+	require.NoError(t, os.MkdirAll(filepath.Dir(in), 0o755))
+	files := map[string][]byte{"a.bin": randomish(1 << 20), "b.bin": randomish(1 << 20), "../../x": []byte("x")}
+	writeZip(t, in, files)
+	job := Job{Spec: messages.TaskSpec{ID: "t5", Extract: true, Privileged: true},
+		Input: messages.DownloadFinished{Path: in, Name: "mixed.zip"}, Dir: dir}
+	h := start(t, Options{MaxTaskSize: 1 << 20}, job, nil)
+	res, ok := h.next(t, nil).(*messages.ArchiveFinished)
+	require.True(t, ok, "the owner is exempt from MAX_TASK_SIZE")
+	require.Equal(t, int64(2<<20), res.Size)
+	require.Equal(t, "1 entry skipped: unsafe path", res.Warning)
+	require.Equal(t, sum(files["a.bin"]), fileSum(t, filepath.Join(res.Path, "a.bin")))
+	require.NoFileExists(t, filepath.Join(dir, "x"))
+}
+
 func TestArchiveErrorsArePermanentAndReadable(t *testing.T) {
 	for _, c := range []struct {
 		name, pw, want string
@@ -224,10 +244,13 @@ func TestArchiveErrorsArePermanentAndReadable(t *testing.T) {
 		files          map[string][]byte
 	}{
 		{name: "fake.zip", want: "fake.zip: not an archive"},
-		{name: "big.zip", want: "MAX_EXTRACT_SIZE or the free disk", files: map[string][]byte{"x.bin": randomish(4 << 20)},
+		{name: "big.zip", want: "(the free disk space)", files: map[string][]byte{"x.bin": randomish(4 << 20)},
 			opts: Options{DiskFree: func(string) (int64, int64, error) { return FreeReserve + 1<<20, 1 << 40, nil }}},
-		{name: "big2.zip", want: "MAX_EXTRACT_SIZE", files: map[string][]byte{"x.bin": randomish(4 << 20)},
+		{name: "big2.zip", want: "(MAX_EXTRACT_SIZE, the most one extraction may write)", files: map[string][]byte{"x.bin": randomish(4 << 20)},
 			opts: Options{MaxExtract: 1 << 20}},
+		{name: "big3.zip", want: "more than 2.0 MiB, the most one extraction may write (MAX_TASK_SIZE, the most one task may hold)",
+			files: map[string][]byte{"x.bin": randomish(1 << 20), "y.bin": randomish(1 << 20), "z.bin": randomish(1 << 20)},
+			opts:  Options{MaxExtract: 8 << 20, MaxTaskSize: 2 << 20}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -18,6 +18,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
 
@@ -398,7 +399,7 @@ func (g *Gateway) onMessage(ctx actor.Context, m *tgapi.Message, limited bool) {
 			return
 		}
 		g.o.Observe("unknown", "invalid")
-		g.reply(ctx, m, html.EscapeString(err.Error()), true)
+		g.reply(ctx, m, tgtext.Echo(err.Error(), tgtext.EchoLen), true)
 		return
 	}
 	name := string(cmd.Name)

@@ -22,6 +22,14 @@
 // message is replaced by a newer edit of the same message, so a slow chat
 // receives only the latest status.
 //
+// # Length
+//
+// Telegram refuses a text over 4096 characters or a caption over 1024
+// (UTF-16 units after entity parsing) with 400, and the message is lost.
+// Every text, edit, caption and callback answer is therefore fitted to its
+// limit just before the call (tgtext.Fit: escape-aware, tags closed), and a
+// fitted text is logged: composers are meant to shorten what they echo.
+//
 // # Failures
 //
 // A 429 parks the chat for retry_after (+ jitter) and puts the call back at

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/internal/flood"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
 
@@ -329,24 +330,25 @@ func (b *Outbox) start(ctx actor.Context, o *op) {
 			callCtx, cancel = context.WithTimeout(cctx, timeout)
 			defer cancel()
 		}
-		msgID, err := call(callCtx, s, root, o)
+		msgID, err := call(callCtx, s, root, o, log)
 		root.Send(self, &opDone{id: o.id, msgID: msgID, err: err})
 	}()
 }
 
 // call performs one Bot API call; it runs in a worker goroutine and touches
 // nothing of the actor but the immutable op.
-func call(ctx context.Context, s Sender, root *actor.RootContext, o *op) (int, error) {
+func call(ctx context.Context, s Sender, root *actor.RootContext, o *op, log *slog.Logger) (int, error) {
 	switch m := o.msg.(type) {
 	case *messages.SendText:
-		return s.SendText(ctx, tgapi.Text{ChatID: m.ChatID, Text: m.Text, HTML: m.HTML, ReplyTo: m.ReplyTo,
-			Keyboard: keyboard(m.Keyboard), Silent: m.Silent, NoPreview: true})
+		return s.SendText(ctx, tgapi.Text{ChatID: m.ChatID, Text: fit(log, o, m.Text, m.HTML, tgtext.MaxText),
+			HTML: m.HTML, ReplyTo: m.ReplyTo, Keyboard: keyboard(m.Keyboard), Silent: m.Silent, NoPreview: true})
 	case *messages.EditText:
-		return m.MessageID, s.EditText(ctx, m.ChatID, m.MessageID, m.Text, m.HTML, keyboard(m.Keyboard))
+		return m.MessageID, s.EditText(ctx, m.ChatID, m.MessageID, fit(log, o, m.Text, m.HTML, tgtext.MaxText), m.HTML,
+			keyboard(m.Keyboard))
 	case *messages.DeleteMessage:
 		return m.MessageID, s.DeleteMessage(ctx, m.ChatID, m.MessageID)
 	case *messages.AnswerCallback:
-		return 0, s.AnswerCallback(ctx, m.CallbackID, m.Text, m.Alert)
+		return 0, s.AnswerCallback(ctx, m.CallbackID, fit(log, o, m.Text, false, tgtext.MaxCallback), m.Alert)
 	case *messages.SendDocument:
 		to := o.replyTo
 		progress := func(sent int64) {
@@ -355,9 +357,24 @@ func call(ctx context.Context, s Sender, root *actor.RootContext, o *op) (int, e
 			}
 		}
 		return s.SendDocument(ctx, tgapi.Upload{ChatID: m.ChatID, Path: m.Path, Offset: m.Offset, Length: m.Length,
-			FileName: m.FileName, Caption: m.Caption, HTML: m.HTML, ReplyTo: m.ReplyTo}, progress)
+			FileName: m.FileName, Caption: fit(log, o, m.Caption, m.HTML, tgtext.MaxCaption), HTML: m.HTML,
+			ReplyTo: m.ReplyTo}, progress)
 	}
 	return 0, errors.New("outbox: unknown operation")
+}
+
+// fit is the last guard against Telegram's length limits: a text or
+// caption over its limit would be refused with 400 and never arrive, so it
+// is shortened here, escape-aware. Composers shorten what they echo
+// (tgtext.Name, tgtext.Echo); a text that still needs this is logged, as a
+// composer to fix.
+func fit(log *slog.Logger, o *op, text string, html bool, limit int) string {
+	fitted := tgtext.Fit(text, html, limit)
+	if len(fitted) != len(text) {
+		log.Warn("text over telegram's limit shortened", slog.String("method", o.kind.method()),
+			slog.Int("limit", limit), slog.Int("bytes", len(text)))
+	}
+	return fitted
 }
 
 func keyboard(k messages.Keyboard) tgapi.Keyboard {

@@ -3,16 +3,22 @@ package outbox
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mirrorleech/mirrorleech/internal/flood"
 	"github.com/mirrorleech/mirrorleech/internal/tgapi"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
+	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
 type sentCall struct {
@@ -271,3 +277,56 @@ func TestSharedGateHoldsCountedCalls(t *testing.T) {
 		sys.Shutdown()
 	}
 }
+
+// A text over Telegram's limit is fitted before it is sent, so the Bot API
+// accepts it (tgfake refuses > 4096 characters after entity parsing, as
+// Telegram does) instead of the message being lost; so is a caption.
+func TestLongTextsAreSentFitted(t *testing.T) {
+	tg := tgfake.New(t, tgfake.Options{})
+	api, err := tgapi.New(tgapi.Options{Token: tg.Token(), APIURL: tg.URL()})
+	require.NoError(t, err)
+	t.Cleanup(api.Close)
+	sys := actor.NewActorSystem()
+	box, err := sys.Root.SpawnNamed(Props(Options{Sender: api, Flood: flood.Config{PerChat: -1}}), messages.OutboxName)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = sys.Root.PoisonFuture(box).Wait()
+		sys.Shutdown()
+	})
+	c, ch := client(t, sys)
+
+	// 5,000 characters of HTML, escapes and tags included, cut amid an entity.
+	text := "<b>❌ " + strings.Repeat("a&amp;b", 1500) + "</b> failed: <code>" + strings.Repeat("&lt;x&gt;", 200) + "</code>"
+	require.Greater(t, tgtext.HTMLLen(text), 5000)
+	sys.Root.Send(c, request{to: box, msg: &messages.SendText{ChatID: 11, Text: text, HTML: true}})
+	ans := await(t, ch)
+	require.IsType(t, &messages.TextSent{}, ans, "the text was refused: %+v", ans)
+	sent := ans.(*messages.TextSent)
+	msgs := tg.Messages(11)
+	require.Len(t, msgs, 1)
+	require.Equal(t, sent.MessageID, msgs[0].MessageID)
+	require.Equal(t, tgtext.MaxText, utf16Len(msgs[0].Text), "fitted to the limit exactly")
+	require.True(t, strings.HasPrefix(msgs[0].Text, "❌ a&ba&b"))
+	require.True(t, strings.HasSuffix(msgs[0].Text, tgtext.Ellipsis))
+
+	// An edit too.
+	sys.Root.Send(c, request{to: box, msg: &messages.EditText{ChatID: 11, MessageID: sent.MessageID, Text: "<i>edited</i> " + text, HTML: true}})
+	require.IsType(t, &messages.TextEdited{}, await(t, ch))
+
+	// A caption: 1024.
+	file := filepath.Join(t.TempDir(), "f.bin")
+	require.NoError(t, os.WriteFile(file, []byte("data"), 0o644))
+	caption := "<code>" + strings.Repeat("n&amp;", 700) + "</code>\npart 1 of 2"
+	sys.Root.Send(c, request{to: box, msg: &messages.SendDocument{RequestID: "d", ChatID: 11, Path: file, Length: 4,
+		FileName: "f.bin", Caption: caption, HTML: true}})
+	require.IsType(t, &messages.DocumentSent{}, await(t, ch))
+	docs := tg.Documents(11)
+	require.Len(t, docs, 1)
+	require.LessOrEqual(t, utf16Len(docs[0].Caption), tgtext.MaxCaption)
+	require.Greater(t, utf16Len(docs[0].Caption), tgtext.MaxCaption-5)
+	for _, c := range tg.Calls("sendMessage", "editMessageText", "sendDocument") {
+		require.Equal(t, 200, c.Status, "%s accepted", c.Method)
+	}
+}
+
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }

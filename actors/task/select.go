@@ -2,7 +2,6 @@ package task
 
 import (
 	"fmt"
-	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
 
@@ -89,7 +89,7 @@ func (t *Task) onSelection(ctx actor.Context, m *messages.SelectionPressed) {
 		answer("Starting the download.", false)
 		n, size := s.count()
 		t.closeSelection(ctx, fmt.Sprintf("📥 Downloading %d of %d files (%s) of <b>%s</b>.", n, len(s.files),
-			board.Bytes(size), html.EscapeString(t.snap.Name)))
+			board.Bytes(size), tgtext.Name(t.snap.Name, tgtext.NameLen)))
 		t.snap.Note = ""
 		t.push(ctx)
 		return
@@ -158,7 +158,7 @@ func (t *Task) renderSelection() (string, messages.Keyboard) {
 	s := t.sel
 	n, size := s.count()
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>Choose the files of %s</b>\n%d of %d files chosen, %s.\n", html.EscapeString(t.snap.Name),
+	fmt.Fprintf(&b, "<b>Choose the files of %s</b>\n%d of %d files chosen, %s.\n", tgtext.Name(t.snap.Name, tgtext.NameLen),
 		n, len(s.files), board.Bytes(size))
 	first := s.page * filesPerPage
 	last := min(first+filesPerPage, len(s.files))
@@ -172,7 +172,7 @@ func (t *Task) renderSelection() (string, messages.Keyboard) {
 		if s.chosen[i] {
 			mark = "✅"
 		}
-		fmt.Fprintf(&b, "\n%s %d. <code>%s</code> (%s)", mark, i+1, html.EscapeString(shorten(f.Path, 200)), board.Bytes(f.Size))
+		fmt.Fprintf(&b, "\n%s %d. <code>%s</code> (%s)", mark, i+1, tgtext.Name(f.Path, 200), board.Bytes(f.Size))
 		kb = append(kb, []messages.Button{{Text: fmt.Sprintf("%s %d. %s", mark, i+1, shorten(f.Path, maxButtonPath)),
 			Data: data("t" + strconv.Itoa(i))}})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/store"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
@@ -97,6 +97,7 @@ type Task struct {
 	end      messages.Stage // set once the task is ending
 	reason   string
 	where    string
+	warning  string // for the final message: what the archive stage left out
 	size     int64
 	started  time.Time
 	writes   chan func()
@@ -262,8 +263,8 @@ func (t *Task) Receive(ctx actor.Context) {
 		ctx.Stop(t.child)
 		t.child = nil
 		arc := *m
-		res := messages.DownloadFinished(arc)
-		t.result = &res
+		res := messages.DownloadFinished{Path: arc.Path, Name: arc.Name, Size: arc.Size}
+		t.result, t.warning = &res, arc.Warning
 		t.snap.Name = m.Name
 		in, seeding := t.download.Path, t.spec.Seed.Enabled()
 		t.persist(func(r *store.Task) { r.Archive = &arc; r.Stage = messages.StageUploading }, func(ctx actor.Context, err error) {
@@ -376,8 +377,8 @@ func (t *Task) start(ctx actor.Context) {
 		name = d.Name
 	}
 	if a := t.run.Record.Archive; a != nil {
-		res := messages.DownloadFinished(*a)
-		t.result = &res
+		res := messages.DownloadFinished{Path: a.Path, Name: a.Name, Size: a.Size}
+		t.result, t.warning = &res, a.Warning
 		name = a.Name
 	}
 	t.snap = messages.TaskSnapshot{TaskID: t.spec.ID, UserID: t.spec.UserID, Name: name, Kind: t.spec.Kind,
@@ -618,20 +619,24 @@ func (t *Task) report(ctx actor.Context) {
 }
 
 func (t *Task) finalText() string {
-	name := "<b>" + html.EscapeString(t.snap.Name) + "</b>"
+	name := "<b>" + tgtext.Name(t.snap.Name, tgtext.NameLen) + "</b>"
 	took := board.Duration(time.Since(t.started).Round(time.Second))
 	switch t.end {
 	case messages.StageDone:
-		where := html.EscapeString(t.where)
+		where := tgtext.Name(t.where, tgtext.NameLen)
 		if t.spec.Kind == messages.Mirror {
 			where = "<code>" + where + "</code>"
 		}
-		return fmt.Sprintf("✅ %s\nSize: %s | Time: %s\nDelivered to: %s\nTask: <code>%s</code>",
-			name, board.Bytes(t.size), took, where, t.spec.ID)
+		warning := ""
+		if t.warning != "" {
+			warning = "\n⚠️ " + tgtext.Escape(t.warning)
+		}
+		return fmt.Sprintf("✅ %s\nSize: %s | Time: %s\nDelivered to: %s%s\nTask: <code>%s</code>",
+			name, board.Bytes(t.size), took, where, warning, t.spec.ID)
 	case messages.StageCancelled:
 		return fmt.Sprintf("🚫 %s was cancelled; its partial data is deleted.\nTask: <code>%s</code>", name, t.spec.ID)
 	}
-	return fmt.Sprintf("❌ %s failed: %s\nTask: <code>%s</code>", name, html.EscapeString(t.reason), t.spec.ID)
+	return fmt.Sprintf("❌ %s failed: %s\nTask: <code>%s</code>", name, tgtext.Echo(t.reason, tgtext.EchoLen), t.spec.ID)
 }
 
 // SourceName is what a task shows as its name until the download names the

@@ -3,7 +3,6 @@ package upload
 import (
 	"context"
 	"fmt"
-	"html"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/actors/internal/worker"
 	"github.com/mirrorleech/mirrorleech/internal/deliver"
 	"github.com/mirrorleech/mirrorleech/internal/speed"
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 	"github.com/mirrorleech/mirrorleech/messages"
 	"github.com/mirrorleech/mirrorleech/supervision"
 )
@@ -205,7 +205,7 @@ func (s *Stage) next(ctx actor.Context) {
 }
 
 func caption(name string, i, n int) string {
-	c := "<code>" + html.EscapeString(name) + "</code>"
+	c := "<code>" + tgtext.Name(name, tgtext.NameLen) + "</code>"
 	if n > 1 {
 		c += fmt.Sprintf("\npart %d of %d", i+1, n)
 	}

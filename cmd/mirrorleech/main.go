@@ -187,7 +187,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 				StallTimeout: cfg.TorrentStallTimeout},
 		}},
 		Archive: func(spec messages.TaskSpec, in messages.DownloadFinished, dir string) *actor.Props {
-			return archive.Props(archive.Options{Logger: log, MaxExtract: cfg.MaxExtractSize},
+			return archive.Props(archive.Options{Logger: log, MaxExtract: cfg.MaxExtractSize, MaxTaskSize: cfg.MaxTaskSize},
 				archive.Job{Spec: spec, Input: in, Dir: dir})
 		},
 		Upload: upload.Options{Logger: log},

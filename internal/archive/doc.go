@@ -28,26 +28,30 @@
 //
 // Every write of Extract goes through an os.Root on dst. Entry names are
 // normalised (\ to /, ./ and empty parts dropped); names with NUL, .., a
-// leading / or a drive letter are refused (the entry is skipped and
-// counted); invalid UTF-8, control characters, Windows device names (CON,
-// NUL, COM1, …) and trailing dots and spaces are replaced or prefixed, and
-// components over 255 bytes shortened keeping their extension. Legacy zip
-// names (not UTF-8) are decoded as IBM 437, the zip specification's
-// encoding. Symbolic and hard links, devices, fifos and sockets are never
-// created. Files get mode 0644, or 0755 when any x bit was set (no setuid,
-// sticky or world-writable bits). Files are created with O_EXCL: a
-// duplicate name is written as "name (2).ext", never over the first.
+// leading / or a drive letter are refused (the entry is skipped, the rest
+// extracted, and the skip counted by reason in ExtractResult.Skipped, whose
+// String is meant for the user); invalid UTF-8, control characters, Windows
+// device names (CON, NUL, COM1, …) and trailing dots and spaces are replaced
+// or prefixed, and components over 255 bytes shortened keeping their
+// extension. Legacy zip names (not UTF-8) are decoded as IBM 437, the zip
+// specification's encoding. Symbolic and hard links, devices, fifos and
+// sockets are never created (skipped and counted likewise). Files get mode
+// 0644, or 0755 when any x bit was set (no setuid, sticky or world-writable
+// bits). Files are created with O_EXCL: a duplicate name is written as "name
+// (2).ext", never over the first.
 //
 // Limits count bytes actually written, never the sizes an archive claims:
-// Limits.MaxTotal per extraction, MaxFile per file, MaxEntries, and
-// MaxRatio (output per byte of archive, with a 1 MiB allowance per archive).
-// Claims are still checked first, so a zip or 7z that admits to being too
-// large fails before a byte is written. Decoder memory is capped at 256 MiB
-// of dictionary: rardecode's MaxDictionarySize, zstd's window, a guard that
-// parses the .xz container ahead of ulikunitz/xz (which allocates whatever a
-// block header declares), and LZMA/LZMA2 decoders registered for 7z in
-// place of bodgit/sevenzip's own (sevenzip's registry is process-wide; this
-// package is its only user).
+// Limits.MaxTotal per extraction, MaxFile per file, MaxEntries, and MaxRatio
+// (output per byte of archive, with a 1 MiB allowance per archive). Claims
+// are still checked first, so a zip or 7z that admits to being too large
+// fails before a byte is written. Decoder memory is capped at 256 MiB of
+// dictionary (MaxDictionary), because the decoders' defaults let an archive
+// of a few bytes demand gigabytes (rardecode/v2 allows RAR5 dictionaries of
+// 4 GiB): rardecode's MaxDictionarySize, zstd's window, a guard that parses
+// the .xz container ahead of ulikunitz/xz (which allocates whatever a block
+// header declares), and LZMA/LZMA2 decoders registered for 7z in place of
+// bodgit/sevenzip's own (sevenzip's registry is process-wide; this package
+// is its only user).
 //
 // # Failures
 //

@@ -22,6 +22,9 @@ type ExtractOptions struct {
 	Password string
 	Limits   Limits
 	Progress Progress
+	// noSync skips the final syncfs(2): the fuzz tests extract thousands
+	// of times. Unexported, so that callers always get durable output.
+	noSync bool
 }
 
 // ExtractResult describes a finished extraction.
@@ -30,8 +33,49 @@ type ExtractResult struct {
 	Files    int   // files written from archives
 	Bytes    int64 // bytes written from archives
 	Carried  int   // non-archive files of a folder source carried over
-	Skipped  int   // entries not created: links, devices, unsafe names, conflicts
+	Skipped  Skips // entries not created, by reason
 	Renamed  int   // duplicate names written as "name (n).ext"
+}
+
+// Skips counts the entries an extraction did not create, by reason. They
+// are left out and the rest is extracted: the caller tells the user.
+type Skips struct {
+	UnsafePath int // absolute, with .., with NUL or a drive letter
+	Link       int // symbolic and hard links
+	Special    int // devices, fifos, sockets, unknown types
+	Conflict   int // a file where a folder must go, or the reverse
+}
+
+// Total returns the number of entries skipped.
+func (s Skips) Total() int { return s.UnsafePath + s.Link + s.Special + s.Conflict }
+
+// String says what was skipped in the user's terms, "" when nothing was:
+// "1 entry skipped: unsafe path", "3 entries skipped: 2 unsafe paths, 1 link".
+func (s Skips) String() string {
+	n := s.Total()
+	if n == 0 {
+		return ""
+	}
+	var parts []string
+	add := func(k int, one, many string) {
+		switch {
+		case k == 1 && n == 1:
+			parts = append(parts, one)
+		case k == 1:
+			parts = append(parts, "1 "+one)
+		case k > 1:
+			parts = append(parts, strconv.Itoa(k)+" "+many)
+		}
+	}
+	add(s.UnsafePath, "unsafe path", "unsafe paths")
+	add(s.Link, "link", "links")
+	add(s.Special, "special file", "special files")
+	add(s.Conflict, "name conflict", "name conflicts")
+	what := "entries"
+	if n == 1 {
+		what = "entry"
+	}
+	return strconv.Itoa(n) + " " + what + " skipped: " + strings.Join(parts, ", ")
 }
 
 // entryKind is what an archive entry is.
@@ -169,7 +213,11 @@ func Extract(ctx context.Context, src, dst string, o ExtractOptions) (res Extrac
 			res.Archives++
 		}
 	}
-	if err := syncOutput(root); err != nil {
+	if o.noSync {
+		m.finish()
+		return res, nil
+	}
+	if err := syncDir(root); err != nil {
 		return res, fmt.Errorf("flushing the extracted files: %w", err)
 	}
 	m.finish()
@@ -470,13 +518,20 @@ func (x *extraction) entries(w walker, base string) error {
 		if err := x.bud.entry(); err != nil {
 			return err
 		}
-		if e.kind == kindLink || e.kind == kindSpecial {
-			x.sink.res.Skipped++
+		switch e.kind {
+		case kindLink:
+			x.sink.res.Skipped.Link++
+			continue
+		case kindSpecial:
+			x.sink.res.Skipped.Special++
 			continue
 		}
 		name, err := SanitizeName(e.name)
+		if errors.Is(err, errNameEmpty) && e.kind == kindDir {
+			continue // "./", the archive's own top folder: dst is that folder
+		}
 		if err != nil {
-			x.sink.res.Skipped++
+			x.sink.res.Skipped.UnsafePath++
 			continue
 		}
 		rel := name
@@ -492,7 +547,7 @@ func (x *extraction) entries(w walker, base string) error {
 		switch {
 		case err == nil:
 		case errors.Is(err, errConflict):
-			x.sink.res.Skipped++
+			x.sink.res.Skipped.Conflict++
 		case errors.As(err, &re):
 			return w.fail(re.err, e.name)
 		default:
@@ -549,10 +604,6 @@ func corrupt(arc, entry string, err error) *Error {
 	}
 	return &Error{Archive: arc, Entry: entry, Kind: ErrCorrupt, Detail: detail, Err: err}
 }
-
-// syncOutput makes an extraction durable; fuzz tests, which extract
-// thousands of times, replace it.
-var syncOutput = syncDir
 
 // errChecksum is a content checksum mismatch found by this package.
 var errChecksum = errors.New("checksum mismatch")

@@ -141,7 +141,8 @@ func TestZipSlipIsRefused(t *testing.T) {
 		"ok": "dir", "ok/good.txt": sha([]byte("good")), "ok/setuid": sha([]byte("s")),
 		"lnk": "dir", "lnk/through.txt": sha([]byte("through")),
 	}, got)
-	require.Equal(t, 7, res.Skipped)
+	require.Equal(t, Skips{UnsafePath: 6, Link: 1}, res.Skipped)
+	require.Equal(t, "7 entries skipped: 6 unsafe paths, 1 link", res.Skipped.String())
 	st, err := os.Stat(filepath.Join(dst, "ok/setuid"))
 	require.NoError(t, err)
 	require.Equal(t, fs.FileMode(0o755), st.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
@@ -168,7 +169,7 @@ func TestTarLinksDevicesAndDuplicates(t *testing.T) {
 	onlyInside(t, parent)
 	got := sums(t, dst)
 	require.Equal(t, []string{"dir", "dir/dup (2).txt", "dir/dup.txt", "dir/suid", "link", "link/pwned.txt"}, keys(got))
-	require.Equal(t, 7, res.Skipped)
+	require.Equal(t, Skips{UnsafePath: 2, Link: 2, Special: 3}, res.Skipped)
 	require.Equal(t, 1, res.Renamed)
 	b, err := os.ReadFile(filepath.Join(dst, "dir/dup (2).txt"))
 	require.NoError(t, err)
@@ -390,7 +391,8 @@ func Test7zLinksAreSkipped(t *testing.T) {
 	got, res, err := extract(t, filepath.Join(work, "links.7z"), ExtractOptions{})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"pack": "dir", "pack/real.txt": sha([]byte("real"))}, sums(t, got))
-	require.Equal(t, 1, res.Skipped)
+	require.Equal(t, Skips{Link: 1}, res.Skipped)
+	require.Equal(t, "1 entry skipped: link", res.Skipped.String())
 }
 
 // TestZstdWindowLimit: a zstd frame asking for a 2 GiB window is refused.
@@ -411,4 +413,33 @@ func TestZstdWindowLimit(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, LimitDictionary, le.Limit)
 	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20))
+}
+
+// The skips are reported by reason, in words the final message can carry;
+// a tar's own "./" entry is the output folder itself, not a skip.
+func TestSkipsAreReportedByReason(t *testing.T) {
+	_, in, dst := escapeLayout(t)
+	arc := filepath.Join(in, "mixed.zip")
+	makeZip(t, arc,
+		zipEntry{name: "safe/a.txt", data: []byte("a")},
+		zipEntry{name: "../../x", data: []byte("x")},
+		zipEntry{name: "safe/b.txt", data: []byte("b")},
+	)
+	res, err := Extract(context.Background(), arc, dst, ExtractOptions{})
+	require.NoError(t, err)
+	require.Equal(t, Skips{UnsafePath: 1}, res.Skipped)
+	require.Equal(t, "1 entry skipped: unsafe path", res.Skipped.String())
+	require.Equal(t, 2, res.Files)
+
+	tarArc := filepath.Join(in, "dot.tar")
+	makeTar(t, tarArc, false,
+		&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755},
+		&tar.Header{Name: "./f.txt", Size: 3})
+	res, err = Extract(context.Background(), tarArc, filepath.Join(filepath.Dir(dst), "out2"), ExtractOptions{})
+	require.NoError(t, err)
+	require.Zero(t, res.Skipped.Total())
+	require.Empty(t, res.Skipped.String())
+
+	require.Equal(t, "4 entries skipped: 1 unsafe path, 1 link, 1 special file, 1 name conflict",
+		Skips{UnsafePath: 1, Link: 1, Special: 1, Conflict: 1}.String())
 }

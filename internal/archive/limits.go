@@ -27,8 +27,9 @@ const (
 	// RatioAllowance is the output every archive may write whatever its
 	// ratio: a 2 KiB zip of a 1 MiB log is no bomb.
 	RatioAllowance = 1 << 20
-	// MaxDictionary caps the memory a RAR or zstd decoder may allocate for
-	// its window (engines.md §4.2).
+	// MaxDictionary caps the memory a RAR, zstd, xz or 7z LZMA decoder may
+	// allocate for its window (see the package doc, Safety: the decoders'
+	// own defaults allow gigabytes).
 	MaxDictionary = 256 << 20
 )
 

@@ -131,8 +131,10 @@ func fuzzExtract(t *testing.T, name string, data []byte) {
 	src := filepath.Join(in, name)
 	require.NoError(t, os.WriteFile(src, data, 0o644))
 	dst := filepath.Join(parent, "out")
+	// noSync spares the fuzzer a syncfs(2) per input, which stalls it for
+	// seconds whenever the disk is busy.
 	_, err := Extract(context.Background(), src, dst, ExtractOptions{Password: "pw",
-		Limits: Limits{MaxTotal: 4 << 20, MaxEntries: 200}})
+		Limits: Limits{MaxTotal: 4 << 20, MaxEntries: 200}, noSync: true})
 	ents, rerr := os.ReadDir(parent)
 	require.NoError(t, rerr)
 	var names []string
@@ -169,15 +171,7 @@ func zipBytes(t testing.TB, entries ...zipEntry) []byte {
 	return b
 }
 
-// noSync spares the fuzz targets a syncfs(2) per input, which stalls
-// the fuzzer for seconds whenever the disk is busy.
-func noSync(f *testing.F) {
-	syncOutput = func(*os.Root) error { return nil }
-	f.Cleanup(func() { syncOutput = syncDir })
-}
-
 func FuzzExtractZip(f *testing.F) {
-	noSync(f)
 	f.Add(zipBytes(f, zipEntry{name: "a/b.txt", data: []byte("hello")}, zipEntry{name: "c/", mode: fs.ModeDir | 0o755}))
 	f.Add(zipBytes(f, zipEntry{name: "../evil", data: []byte("x")}, zipEntry{name: "lnk", data: []byte("/etc"),
 		mode: fs.ModeSymlink | 0o777}, zipEntry{name: "lnk/x", data: []byte("y")}))
@@ -208,7 +202,6 @@ func tarBytes(t testing.TB, hdrs ...*tar.Header) []byte {
 }
 
 func FuzzExtractTar(f *testing.F) {
-	noSync(f)
 	f.Add(tarBytes(f, &tar.Header{Name: "a/b.txt", Size: 10}, &tar.Header{Name: "d/", Typeflag: tar.TypeDir}))
 	f.Add(tarBytes(f, &tar.Header{Name: "l", Typeflag: tar.TypeSymlink, Linkname: "../../x"},
 		&tar.Header{Name: "l/p", Size: 3}, &tar.Header{Name: "p", Typeflag: tar.TypeFifo},

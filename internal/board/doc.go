@@ -12,7 +12,7 @@
 //
 // Render cannot fail. Whatever it is given, the text stays below Telegram's
 // 4096 UTF-16 unit limit: free-text fields are sanitised (valid UTF-8, no
-// control characters), HTML-escaped and truncated, and when the page is still
+// control characters), HTML-escaped and truncated (tgtext.Name), and when the page is still
 // too long it drops detail lines and finally whole tasks, saying how many were
 // left out. A cancel button whose callback data would exceed 64 bytes is left
 // out rather than sent (Telegram rejects the whole keyboard with

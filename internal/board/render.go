@@ -4,9 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/mirrorleech/mirrorleech/internal/tgtext"
 )
 
 // Stage is the stage a task is in, as the board shows it.
@@ -97,9 +96,10 @@ const (
 	MaxButtonsPerRow = 8
 )
 
-// Field limits in runes, applied before HTML escaping so that an entity is
-// never cut in half.
+// Field limits in characters, applied before HTML escaping so that an
+// entity is never cut in half.
 const (
+	maxID     = 64 // task ids are short; this only bounds a corrupt one
 	maxEngine = 16
 	maxNode   = 32
 	maxStage  = 16
@@ -283,8 +283,8 @@ func renderTask(t Task, num int, lv detail) string {
 			lines = append(lines, "<i>"+note+"</i>")
 		}
 	}
-	if id := clean(t.ID); id != "" {
-		lines = append(lines, "<code>/cancel "+escape(id)+"</code>")
+	if id := field(t.ID, maxID); id != "" {
+		lines = append(lines, "<code>/cancel "+id+"</code>")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -350,75 +350,12 @@ func renderKeyboard(shown []Task, first, page, pages int) [][]Button {
 	return rows
 }
 
-// field sanitises s, truncates it to limit runes and escapes it for HTML.
+// field sanitises s, shortens it to limit characters and escapes it for
+// HTML (tgtext.Name: the cut never falls inside an escape).
 func field(s string, limit int) string {
-	return escape(truncate(clean(s), limit))
-}
-
-// clean makes s safe to lay out on one line: invalid UTF-8 becomes U+FFFD,
-// control characters and line separators become spaces, and bidirectional
-// controls (used to disguise file extensions) are removed.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.Is(unicode.Bidi_Control, r):
-			return -1
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return ' '
-		default:
-			return r
-		}
-	}, s)
-	return strings.TrimSpace(s)
-}
-
-// truncate shortens s to at most limit runes, cutting the middle so that the
-// end of a file name (its extension, "part2") stays visible.
-func truncate(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	r := []rune(s)
-	if limit < 4 {
-		return string(r[:max(limit-1, 0)]) + "…"
-	}
-	tail := limit / 3
-	head := limit - 1 - tail
-	return strings.TrimSpace(string(r[:head])) + "…" + string(r[len(r)-tail:])
-}
-
-// escape escapes the three characters Telegram's HTML parser requires.
-func escape(s string) string {
-	if !strings.ContainsAny(s, "<>&") {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return tgtext.Name(s, limit)
 }
 
 // utf16Len is the length of s in UTF-16 code units, the unit of Telegram's
 // message limits.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if l := utf16.RuneLen(r); l > 0 {
-			n += l
-		} else {
-			n++
-		}
-	}
-	return n
-}
+func utf16Len(s string) int { return tgtext.Len(s) }

@@ -221,7 +221,7 @@ func TestRenderEscapesAndSanitises(t *testing.T) {
 	}}, Footer{Node: "<n>"}, 0, 0)
 	require.Contains(t, p.Text, "<b>1. &lt;weird&gt;</b>: <code>a&lt;b&gt;&amp;c d"+"gpj.exe\uFFFD</code>")
 	require.Contains(t, p.Text, "Engine: h&amp;t")
-	require.Contains(t, p.Text, "<i>line1  line2</i>")
+	require.Contains(t, p.Text, "<i>line1 line2</i>")
 	require.Contains(t, p.Text, "<code>/cancel i&lt;1&gt;</code>")
 	require.Contains(t, p.Text, "NODE &lt;n&gt;")
 	require.True(t, utf8.ValidString(p.Text))

@@ -48,7 +48,7 @@ var Variables = []Variable{
 	{Name: "RETRY_MAX_ELAPSED", Default: "15m", Help: "A stage that keeps failing for this long fails its task; at least RETRY_MAX_DELAY."},
 	{Name: "MAX_CONCURRENT_DOWNLOADS", Default: "3", Help: "Downloads a node runs at once; more tasks wait in the queue; 0 means unlimited."},
 	{Name: "MAX_CONCURRENT_UPLOADS", Default: "2", Help: "Uploads a node runs at once; more tasks wait in the queue; 0 means unlimited."},
-	{Name: "MAX_TASK_SIZE", Default: "0 (no limit)", Help: "Largest download the bot accepts, as a size such as 4GiB."},
+	{Name: "MAX_TASK_SIZE", Default: "0 (no limit)", Help: "Largest download the bot accepts, and the most an extraction (-e) may write, as a size such as 4GiB; owner and sudo are exempt."},
 	{Name: "USER_TASK_LIMIT", Default: "0 (no limit)", Help: "Unfinished tasks one user may have at once; the owner and sudo users are exempt."},
 	{Name: "USER_RATE_LIMIT", Default: "0 (no limit)", Help: "Commands one user may send per minute; the owner and sudo users are exempt."},
 	{Name: "MIN_FREE_DISK", Default: "0 (off)", Help: "Free space DOWNLOAD_DIR must keep, as a size such as 5GiB; a task that would cross it waits in the queue."},
