@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -100,7 +99,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			return fmt.Errorf("creating %s: %w", dir, err)
 		}
 	}
-	if cfg.MirrorDest != "" && !isRclone(cfg.MirrorDest) {
+	if cfg.MirrorDest != "" {
 		if err := os.MkdirAll(cfg.MirrorDest, 0o755); err != nil {
 			return fmt.Errorf("creating MIRROR_DEST %s: %w", cfg.MirrorDest, err)
 		}
@@ -421,5 +420,3 @@ func boolGauge(b bool) float64 {
 	}
 	return 0
 }
-
-func isRclone(dest string) bool { return strings.HasPrefix(dest, "rclone:") }

@@ -28,7 +28,7 @@ var Variables = []Variable{
 	{Name: "TELEGRAM_LOCAL", Default: "true when TELEGRAM_API_URL is not the cloud API", Help: "Whether the Bot API server runs in --local mode (large uploads, local file paths)."},
 	{Name: "DOWNLOAD_DIR", Default: "./downloads", Help: "Working space for tasks; made absolute."},
 	{Name: "STATE_DIR", Default: "./data", Help: "Embedded store when there is no Redis; made absolute; must not lie inside DOWNLOAD_DIR."},
-	{Name: "MIRROR_DEST", Default: "empty", Help: "Default mirror destination: a directory path or rclone:REMOTE:PATH."},
+	{Name: "MIRROR_DEST", Default: "empty", Help: "Mirror destination: a directory path (rclone remotes are not supported yet)."},
 	{Name: "LEECH_SPLIT_SIZE", Default: "50000000 on the cloud API, 2000MiB on a local one", Help: "Leeched files above this size are split into parts; sizes like 2GiB, 500MB or plain bytes, at least 1MiB and at most the API's upload limit."},
 	{Name: "STATUS_INTERVAL", Default: "10s", Help: "How often a chat's status message is refreshed; at least 3s."},
 	{Name: "HTTP_ADDR", Default: "127.0.0.1:8080", Help: "host:port of the health, metrics, API and debug endpoints."},

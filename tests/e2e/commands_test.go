@@ -41,7 +41,7 @@ func TestBasicCommands(t *testing.T) {
 	tg.PushText(userID, userID, "/leech -s http://example.com/a")
 	waitMessage(t, tg, userID, "-s (select files) applies to torrents", 15*time.Second)
 	tg.PushText(userID, userID, "/leech -up /tmp http://example.com/a")
-	waitMessage(t, tg, userID, "not available", 15*time.Second)
+	waitMessage(t, tg, userID, "unknown flag -up", 15*time.Second)
 }
 
 func TestAuthorizePersists(t *testing.T) {
