@@ -20,6 +20,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/config"
 	"github.com/mirrorleech/mirrorleech/internal/flood"
 	"github.com/mirrorleech/mirrorleech/internal/lease"
+	"github.com/mirrorleech/mirrorleech/internal/notice"
 	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/monitoring"
@@ -71,7 +72,10 @@ type backend struct {
 	// leave deregisters this node ahead of the cluster shutdown, so its
 	// users' sessions move to the other members (nil alone).
 	leave func(ctx context.Context) error
-	close func()
+	// notices picks the one node that tells the owner about a health
+	// problem (nil alone: the node itself).
+	notices *notice.Dedup
+	close   func()
 }
 
 // openBackend connects to Redis when REDIS_URL is set, else opens the
@@ -119,7 +123,10 @@ func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger, sys 
 		gate:    flood.NewShared(rc, keyPrefix, cfg.NodeName, flood.Config{}),
 		alive:   p.Alive,
 		leave:   p.Leave,
-		close:   func() { _ = rc.Close() },
+		notices: notice.New(notice.Options{Client: rc, Prefix: keyPrefix, Node: cfg.NodeName,
+			TTL: noticeClaimPeriods * cfg.HealthInterval, Logger: log,
+			Fallback: func() bool { return firstMember(p.Self(), p.Members()) }}),
+		close: func() { _ = rc.Close() },
 	}
 	b.members = func() []monitoring.Member {
 		self := p.Self()
@@ -182,6 +189,26 @@ func connectRedis(ctx context.Context, rc *redis.Client, log *slog.Logger,
 		log.Info("connected to Redis", slog.Int("attempts", attempt), slog.Duration("waited", time.Since(started)))
 	}
 	return rs, nil
+}
+
+// noticeClaimPeriods is how many health intervals a health notice claim
+// outlives its last renewal (see internal/notice).
+const noticeClaimPeriods = 3
+
+// firstMember reports whether self has the smallest id of the members this
+// node last saw. While Redis does not answer, every node keeps its last
+// member view, so they agree on one node to tell the owner; a node not yet
+// registered counts as first, since a duplicate notice beats none.
+func firstMember(self string, members []redisprovider.Member) bool {
+	if self == "" {
+		return true
+	}
+	for _, m := range members {
+		if m.ID < self {
+			return false
+		}
+	}
+	return true
 }
 
 // nodes lists the members for /nodes.

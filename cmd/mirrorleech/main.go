@@ -309,8 +309,9 @@ func run(cfg *config.Config, log *slog.Logger) error {
 				}
 			}})},
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
-			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
-			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
+			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, Notices: be.notices,
+			CleanupSchedule: cfg.CleanupSchedule,
+			Retention:       cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
 			InUse:    tc.Holds,
 			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err },
 			OnSample: func(s sysstat.Stats) { metrics.DiskFree.Set(float64(s.DiskFree)) }})},

@@ -64,7 +64,7 @@ var Variables = []Variable{
 	{Name: "TORRENT_STALL_TIMEOUT", Default: "10m", Help: "A torrent that receives no metadata or data for this long fails; at least 1s."},
 	{Name: "CLEANUP_SCHEDULE", Default: "@daily", Help: "When maintenance removes orphaned data from DOWNLOAD_DIR and prunes old task records: cron syntax such as 0 3 * * *, or @daily, @every 6h; at most once a minute."},
 	{Name: "TASK_RETENTION", Default: "168h (7 days)", Help: "Finished task records older than this are pruned; at least 1m."},
-	{Name: "HEALTH_INTERVAL", Default: "5m", Help: "How often the store, the free disk and the Bot API are checked; problems are reported to the owner once; at least 10s."},
+	{Name: "HEALTH_INTERVAL", Default: "5m", Help: "How often the store, the free disk and the Bot API are checked; a problem and its end are reported to the owner once (once for the whole cluster with REDIS_URL); at least 10s."},
 	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "How long a stopping node waits for work to checkpoint."},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error."},
 	{Name: "LOG_FORMAT", Default: "text", Help: "text or json."},
