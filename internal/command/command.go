@@ -137,7 +137,7 @@ var FlagSpecs = []FlagSpec{
 	{Flag: "-d", Arg: "RATIO:MINUTES", Value: OptionalValue,
 		Help: "Seed the torrent after the download until the ratio or the minutes are reached (either may be left out; no value: the defaults)."},
 	{Flag: "-f", Value: NoValue,
-		Help: "Force start: skip the queue."},
+		Help: "Force start: skip the queue (owner and sudo users only)."},
 }
 
 // lookupFlag finds a flag by its text, in any ASCII letter case.
