@@ -4,14 +4,16 @@
 // # Endpoints
 //
 // /healthz (alive), /readyz (able to take work: every readiness check
-// passes, with a JSON detail per check), /metrics (the node's one Prometheus
+// passes, with a JSON detail per check), /health (the node's state and
+// resources as JSON, with the same checks run once per request), /metrics (the node's one Prometheus
 // registry), /api/v1/status and /api/v1/tasks (API), /debug/pprof/.
 //
 // Access: /debug/ and /api/ are operator endpoints. When HTTP_ADDR is a
 // loopback address they are open; otherwise they require
 // "Authorization: Bearer $API_TOKEN", and without API_TOKEN they are
-// disabled (and New logs that once). /healthz, /readyz and /metrics stay
-// open for probes and scrapers.
+// disabled (and New logs that once). /healthz, /readyz, /health and
+// /metrics stay open for probes and scrapers; none of them shows a setting
+// or a secret.
 //
 // # Metrics
 //
@@ -34,5 +36,5 @@
 // that does not answer as unreachable.
 //
 // Failure: the handlers own nothing but their views; a failing readiness
-// check turns /readyz to 503, nothing else.
+// check turns /readyz and /health to 503, nothing else.
 package monitoring

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 )
 
 // Check is one readiness condition.
@@ -32,6 +34,13 @@ type Options struct {
 	// CheckTimeout bounds one readiness check. Default: 3s.
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
+	// Node, Version and Started identify the node in /health.
+	Node    string
+	Version string
+	Started time.Time
+	// DiskDir is the directory whose file system /health reports
+	// (DOWNLOAD_DIR). Default: the working directory.
+	DiskDir string
 }
 
 // New returns the node's HTTP handler. Operator routes (under /api/ and
@@ -43,7 +52,11 @@ func New(o Options) *Mux {
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = 3 * time.Second
 	}
-	m := &Mux{ServeMux: http.NewServeMux(), o: o, open: IsLoopback(o.Addr)}
+	if o.DiskDir == "" {
+		o.DiskDir = "."
+	}
+	m := &Mux{ServeMux: http.NewServeMux(), o: o, open: IsLoopback(o.Addr),
+		sampler: sysstat.NewSampler(o.DiskDir, o.Started)}
 	if !m.open && o.APIToken == "" {
 		o.Logger.Warn("operator endpoints /api and /debug are disabled: HTTP_ADDR is not loopback and API_TOKEN is not set",
 			slog.String("addr", o.Addr))
@@ -53,6 +66,7 @@ func New(o Options) *Mux {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	m.HandleFunc("GET /readyz", m.ready)
+	m.HandleFunc("GET /health", m.health)
 	if o.Registry != nil {
 		m.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	}
@@ -69,6 +83,11 @@ type Mux struct {
 	*http.ServeMux
 	o    Options
 	open bool
+
+	// sampler reads the resources /health shows; it is not safe for
+	// concurrent use, so sampleMu serialises the requests that use it.
+	sampleMu sync.Mutex
+	sampler  *sysstat.Sampler
 }
 
 // HandleOperator registers an operator endpoint behind the access rule.
@@ -100,6 +119,19 @@ type checkResult struct {
 }
 
 func (m *Mux) ready(w http.ResponseWriter, r *http.Request) {
+	results, ok := m.runChecks(r.Context())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": results})
+}
+
+// runChecks runs the readiness checks side by side, each bounded by
+// CheckTimeout, and reports whether all passed.
+func (m *Mux) runChecks(ctx context.Context) (map[string]checkResult, bool) {
 	results := make(map[string]checkResult, len(m.o.Checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -107,7 +139,7 @@ func (m *Mux) ready(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(r.Context(), m.o.CheckTimeout)
+			ctx, cancel := context.WithTimeout(ctx, m.o.CheckTimeout)
 			defer cancel()
 			err := c.Fn(ctx)
 			res := checkResult{OK: err == nil}
@@ -120,15 +152,11 @@ func (m *Mux) ready(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	wg.Wait()
-	status := http.StatusOK
+	ok := true
 	for _, res := range results {
-		if !res.OK {
-			status = http.StatusServiceUnavailable
-		}
+		ok = ok && res.OK
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"ready": status == http.StatusOK, "checks": results})
+	return results, ok
 }
 
 // IsLoopback reports whether addr (host:port) binds only loopback.

@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/scheduler"
 
 	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/internal/notice"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -48,6 +49,10 @@ type Options struct {
 	Store store.Store
 	// OwnerID receives the health notices; 0 only logs them.
 	OwnerID int64
+	// Notices decides which node of a cluster announces a health problem
+	// and its recovery, so the owner gets one notice per problem; nil (a
+	// node alone) announces every one.
+	Notices *notice.Dedup
 	// CleanupSchedule is the cron spec (robfig/cron standard syntax) of the
 	// cleanup and prune run. Default: @daily.
 	CleanupSchedule string

@@ -23,7 +23,9 @@
 // store it does not run at all. Health (every Options.HealthInterval) pings
 // the store, checks that DOWNLOAD_DIR has free space and at least
 // Options.MinFreeDisk, and probes the Bot API. A problem is reported to the
-// owner once when it starts and once when it clears, never per interval. An
+// owner once when it starts and once when it clears, never per interval; in
+// a cluster, Options.Notices (internal/notice) lets one node report each
+// problem of the shared store or Bot API, and each node its own disk. An
 // unreachable Bot API cannot be reported through itself: it is logged, the
 // other notices wait, and once it answers the owner learns how long it was
 // down.

@@ -11,6 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/mirrorleech/mirrorleech/internal/board"
+	"github.com/mirrorleech/mirrorleech/internal/notice"
 	"github.com/mirrorleech/mirrorleech/internal/sysstat"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
@@ -32,6 +33,9 @@ const maxPending = 20
 type checkResult struct {
 	name string
 	err  error
+	// announce is set by the worker on a check that starts or stops
+	// failing: whether this node tells the owner (see Options.Notices).
+	announce bool
 }
 
 // healthDone is the report of a health worker.
@@ -92,9 +96,44 @@ func checkFreeDisk(dir string, floor int64) error {
 func (c *Cron) startHealth(ctx actor.Context, at time.Time) {
 	self, root, work := ctx.Self(), ctx.ActorSystem().Root, c.work
 	probes, timeout := c.probes(), min(maxProbeTime, c.o.HealthInterval)
+	// Health runs one at a time, so this view of the failing checks is
+	// the one the run's transitions are decided against.
+	failing := map[string]bool{}
+	for name := range c.health.problems {
+		failing[name] = true
+	}
+	notices, node := c.o.Notices, c.o.Node
 	go func() {
-		root.Send(self, runProbes(work, probes, timeout, at))
+		res := runProbes(work, probes, timeout, at)
+		decideNotices(work, notices, node, failing, res.results)
+		root.Send(self, res)
 	}()
+}
+
+// nodeChecks are the checks of this node's own resources; the others (the
+// store, the Bot API) are shared by the cluster, so one notice covers all.
+var nodeChecks = map[string]bool{checkDisk: true}
+
+// decideNotices marks the results whose transition this node announces:
+// with Notices, the claims decide; without, every transition is announced.
+func decideNotices(ctx context.Context, d *notice.Dedup, node string, failing map[string]bool, results []checkResult) {
+	for i := range results {
+		r := &results[i]
+		problem := r.name
+		if nodeChecks[r.name] {
+			problem += ":" + node
+		}
+		switch {
+		case d == nil:
+			r.announce = true
+		case r.err != nil && !failing[r.name]:
+			r.announce = d.Start(ctx, problem)
+		case r.err != nil:
+			d.Hold(ctx, problem)
+		case failing[r.name]:
+			r.announce = d.End(ctx, problem)
+		}
+	}
 }
 
 // runProbes runs the probes side by side, so that one that hangs delays the
@@ -148,7 +187,9 @@ func (c *Cron) healthDone(ctx actor.Context, m *healthDone) {
 				continue
 			}
 			c.log.Warn("health check failed", slog.String("check", r.name), slog.Any("err", r.err))
-			c.notify(ctx, problemText(c.o.Node, r.name, r.err))
+			if r.announce {
+				c.notify(ctx, problemText(c.o.Node, r.name, r.err))
+			}
 		case r.err != nil:
 			p.err = r.err
 			c.log.Debug("health check still failing", slog.String("check", r.name), slog.Any("err", r.err))
@@ -156,7 +197,9 @@ func (c *Cron) healthDone(ctx actor.Context, m *healthDone) {
 			delete(h.problems, r.name)
 			down := m.at.Sub(p.since)
 			c.log.Info("health check recovered", slog.String("check", r.name), slog.Duration("after", down))
-			c.notify(ctx, recoveredText(c.o.Node, r.name, p.since, down))
+			if r.announce {
+				c.notify(ctx, recoveredText(c.o.Node, r.name, p.since, down))
+			}
 			if r.name == checkTelegram {
 				c.flushPending(ctx)
 			}

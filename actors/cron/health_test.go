@@ -3,11 +3,15 @@ package cron
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mirrorleech/mirrorleech/internal/notice"
+	"github.com/mirrorleech/mirrorleech/internal/redistest"
 )
 
 // healthRun moves the clock one interval on, runs the health job and
@@ -131,4 +135,58 @@ func TestHealthProbeThatHangsCountsAsFailed(t *testing.T) {
 	require.Len(t, r.results, 2)
 	require.ErrorIs(t, r.results[0].err, context.DeadlineExceeded)
 	require.NoError(t, r.results[1].err)
+}
+
+// Two nodes of a cluster see the store fail: the owner gets one notice,
+// one recovery notice, and one notice again when it fails a second time.
+// A node's own disk is its own problem, so each node reports it.
+func TestHealthNoticesOncePerClusterProblem(t *testing.T) {
+	rs := redistest.Start(t)
+	const every = time.Minute
+	nodes := make([]*harness, 2)
+	for i := range nodes {
+		name := fmt.Sprintf("n%d", i+1)
+		nodes[i] = newHarness(t, func(o *Options) {
+			o.Node, o.HealthInterval = name, every
+			o.Telegram = func(context.Context) error { return nil }
+			o.Notices = notice.New(notice.Options{Client: rs.Client(), Prefix: "test", Node: name})
+		}, nil)
+	}
+	all := func() []string {
+		var out []string
+		for _, h := range nodes {
+			out = append(out, texts(t, h)...)
+		}
+		return out
+	}
+	runAll := func() {
+		for _, h := range nodes {
+			h.healthRun(t, every)
+		}
+	}
+
+	for _, h := range nodes {
+		h.st.setPingErr(errors.New("connection refused"))
+	}
+	runAll()
+	runAll()
+	got := all()
+	require.Len(t, got, 1, "one notice for the cluster: %q", got)
+	require.Contains(t, got[0], "task store does not answer")
+
+	for _, h := range nodes {
+		h.st.setPingErr(nil)
+	}
+	runAll()
+	got = all()
+	require.Len(t, got, 2, "one recovery notice: %q", got)
+	require.Contains(t, got[1], "task store answers again")
+
+	for _, h := range nodes {
+		h.st.setPingErr(errors.New("connection refused"))
+	}
+	runAll()
+	got = all()
+	require.Len(t, got, 3, "the recurrence is announced again: %q", got)
+	require.Contains(t, got[2], "task store does not answer")
 }

@@ -473,10 +473,6 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 // it cannot.
 func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.TaskSpec, string) {
 	f := cmd.Flags
-	switch {
-	case f.Upload != "":
-		return messages.TaskSpec{}, "-up is not available on this bot yet: mirrors go to the configured destination."
-	}
 	spec := messages.TaskSpec{ChatID: m.ChatID, ReplyTo: m.ID, Name: f.Name, SplitSize: g.o.SplitSize,
 		Force: f.Force, Privileged: g.admins[m.From.ID], Created: time.Now(),
 		Zip: f.Zip, ZipPassword: f.ZipPassword, Extract: f.Extract, ExtractPassword: f.ExtractPassword}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	pacluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/cenkalti/backoff/v4"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mirrorleech/mirrorleech/actors/gateway"
@@ -19,6 +20,7 @@ import (
 	"github.com/mirrorleech/mirrorleech/internal/config"
 	"github.com/mirrorleech/mirrorleech/internal/flood"
 	"github.com/mirrorleech/mirrorleech/internal/lease"
+	"github.com/mirrorleech/mirrorleech/internal/notice"
 	"github.com/mirrorleech/mirrorleech/internal/ratelimit"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/monitoring"
@@ -26,6 +28,29 @@ import (
 
 // keyPrefix starts every Redis key of mirrorleech.
 const keyPrefix = "mirrorleech"
+
+// Redis client timeouts: short everywhere, so that a dead Redis shows as
+// errors within seconds (the lease holder stops polling, the sweeper skips
+// a round), never as a node that hangs.
+const (
+	redisDialTimeout = 2 * time.Second
+	redisIOTimeout   = 2 * time.Second
+	redisPoolTimeout = 3 * time.Second
+)
+
+// Connecting at start: a Redis that is still starting (compose starts
+// everything at once; a host reboots) is waited for with exponential
+// backoff until it answers or the node is told to stop, so the node never
+// exits or crash-loops over it. Only an answer that refuses this node
+// (wrong password, missing permission) ends the wait.
+const (
+	// redisConnectTimeout bounds one connection attempt.
+	redisConnectTimeout = 10 * time.Second
+	// redisRetryInitial is the delay after the first failed attempt.
+	redisRetryInitial = 500 * time.Millisecond
+	// redisRetryMax caps the delay between two attempts.
+	redisRetryMax = 15 * time.Second
+)
 
 // backend is what differs between a node alone and a node of a cluster:
 // where state lives, how members are found, who polls Telegram and how
@@ -47,12 +72,18 @@ type backend struct {
 	// leave deregisters this node ahead of the cluster shutdown, so its
 	// users' sessions move to the other members (nil alone).
 	leave func(ctx context.Context) error
-	close func()
+	// notices picks the one node that tells the owner about a health
+	// problem (nil alone: the node itself).
+	notices *notice.Dedup
+	close   func()
 }
 
 // openBackend connects to Redis when REDIS_URL is set, else opens the
-// embedded store in STATE_DIR.
-func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (*backend, error) {
+// embedded store in STATE_DIR. It waits for Redis as connectRedis does;
+// waiting reports each failed attempt; ctx ends the wait (the error is then
+// ctx's).
+func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem,
+	waiting func(attempt int, err error)) (*backend, error) {
 	if cfg.RedisURL == "" {
 		bolt, err := store.OpenBolt(cfg.StateDir)
 		if err != nil {
@@ -70,18 +101,13 @@ func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (
 		// The URL may hold a password: the error is not quoted.
 		return nil, fmt.Errorf("REDIS_URL cannot be used by the Redis client")
 	}
-	// Short timeouts everywhere: a dead Redis must show as errors within
-	// seconds (the lease holder stops polling, the sweeper skips a round),
-	// never as a node that hangs.
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = 2*time.Second, 2*time.Second, 2*time.Second, 3*time.Second
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = redisDialTimeout, redisIOTimeout, redisIOTimeout, redisPoolTimeout
 	opt.ContextTimeoutEnabled = true
 	// go-redis prints every failed dial during an outage; the callers
 	// already log what failed, so its own lines go to debug.
 	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
 	rc := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rs, err := store.OpenRedis(ctx, rc, keyPrefix)
+	rs, err := connectRedis(ctx, rc, log, waiting)
 	if err != nil {
 		_ = rc.Close()
 		return nil, fmt.Errorf("connecting to Redis at %s: %w", redactedURL(cfg.RedisURL), err)
@@ -97,7 +123,10 @@ func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (
 		gate:    flood.NewShared(rc, keyPrefix, cfg.NodeName, flood.Config{}),
 		alive:   p.Alive,
 		leave:   p.Leave,
-		close:   func() { _ = rc.Close() },
+		notices: notice.New(notice.Options{Client: rc, Prefix: keyPrefix, Node: cfg.NodeName,
+			TTL: noticeClaimPeriods * cfg.HealthInterval, Logger: log,
+			Fallback: func() bool { return firstMember(p.Self(), p.Members()) }}),
+		close: func() { _ = rc.Close() },
 	}
 	b.members = func() []monitoring.Member {
 		self := p.Self()
@@ -117,6 +146,69 @@ func openBackend(cfg *config.Config, log *slog.Logger, sys *actor.ActorSystem) (
 		return self != "" && p.Alive(self)
 	}
 	return b, nil
+}
+
+// connectRedis opens the store on rc, retrying with exponential backoff
+// (redisRetryInitial up to redisRetryMax, no overall limit) while Redis does
+// not answer. Each failed attempt is logged once, with the delay before the
+// next, and reported to waiting; success after a wait is logged once too.
+func connectRedis(ctx context.Context, rc *redis.Client, log *slog.Logger,
+	waiting func(attempt int, err error)) (*store.Redis, error) {
+	policy := backoff.NewExponentialBackOff(backoff.WithInitialInterval(redisRetryInitial),
+		backoff.WithMaxInterval(redisRetryMax), backoff.WithMaxElapsedTime(0))
+	var (
+		rs      *store.Redis
+		attempt int
+		started = time.Now()
+	)
+	open := func() error {
+		attempt++
+		actx, cancel := context.WithTimeout(ctx, redisConnectTimeout)
+		defer cancel()
+		r, err := store.OpenRedis(actx, rc, keyPrefix)
+		if err != nil {
+			if redis.IsAuthError(err) || redis.IsPermissionError(err) {
+				return backoff.Permanent(err)
+			}
+			return err
+		}
+		rs = r
+		return nil
+	}
+	failed := func(err error, next time.Duration) {
+		log.Warn("Redis does not answer yet; waiting for it", slog.Int("attempt", attempt),
+			slog.Duration("next_attempt_in", next), slog.Any("err", err))
+		if waiting != nil {
+			waiting(attempt, err)
+		}
+	}
+	if err := backoff.RetryNotify(open, backoff.WithContext(policy, ctx), failed); err != nil {
+		return nil, err
+	}
+	if attempt > 1 {
+		log.Info("connected to Redis", slog.Int("attempts", attempt), slog.Duration("waited", time.Since(started)))
+	}
+	return rs, nil
+}
+
+// noticeClaimPeriods is how many health intervals a health notice claim
+// outlives its last renewal (see internal/notice).
+const noticeClaimPeriods = 3
+
+// firstMember reports whether self has the smallest id of the members this
+// node last saw. While Redis does not answer, every node keeps its last
+// member view, so they agree on one node to tell the owner; a node not yet
+// registered counts as first, since a duplicate notice beats none.
+func firstMember(self string, members []redisprovider.Member) bool {
+	if self == "" {
+		return true
+	}
+	for _, m := range members {
+		if m.ID < self {
+			return false
+		}
+	}
+	return true
 }
 
 // nodes lists the members for /nodes.

@@ -1,9 +1,11 @@
 // Command mirrorleech runs one node of the mirrorleech Telegram bot.
 //
 // main is wiring only, in the order the design fixes: configuration → logger
-// → metrics registry → engines → actor system → cluster → top-level actors →
-// HTTP → signals. Bad configuration exits with status 2 after listing every
-// problem; any other start-up failure exits with status 1.
+// → metrics registry → engines → actor system → signals and HTTP health
+// endpoints → store (waiting for Redis if need be) → cluster → top-level
+// actors → API. Bad configuration exits with status 2 after listing every
+// problem; any other start-up failure exits with status 1; SIGTERM at any
+// point after the endpoints are up exits cleanly.
 package main
 
 import (
@@ -16,7 +18,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +57,16 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
+
+const (
+	// telegramCheckTTL is how long a Bot API readiness probe's answer is
+	// reused, so that frequent probes of /readyz and /health do not each
+	// reach Telegram.
+	telegramCheckTTL = 30 * time.Second
+	// httpReadHeaderTimeout bounds how long a client may take to send its
+	// request headers.
+	httpReadHeaderTimeout = 10 * time.Second
+)
 
 func main() {
 	// `mirrorleech healthcheck` is the container health probe: images
@@ -100,7 +111,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			return fmt.Errorf("creating %s: %w", dir, err)
 		}
 	}
-	if cfg.MirrorDest != "" && !isRclone(cfg.MirrorDest) {
+	if cfg.MirrorDest != "" {
 		if err := os.MkdirAll(cfg.MirrorDest, 0o755); err != nil {
 			return fmt.Errorf("creating MIRROR_DEST %s: %w", cfg.MirrorDest, err)
 		}
@@ -156,12 +167,85 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	tree := actortree.New(actortree.Options{Node: cfg.NodeName, Logger: log, Observe: metrics.ObserveActor})
 	sys.Root.WithSpawnMiddleware(tree.SpawnMiddleware())
 
-	be, err := openBackend(cfg, log, sys)
+	// The HTTP endpoints answer from here on: while the node waits for
+	// Redis or starts its actors, /healthz says it is alive and /readyz and
+	// /health say what it waits for.
+	stop, stopCause := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stopCause()
+	var (
+		phase  atomic.Pointer[string]
+		opened atomic.Pointer[backend]
+	)
+	setPhase := func(s string) { phase.Store(&s) }
+	setPhase("the node is starting")
+	mux := monitoring.New(monitoring.Options{Addr: cfg.HTTPAddr, APIToken: cfg.APIToken, Registry: reg, Logger: log,
+		Node: cfg.NodeName, Version: version, Started: started, DiskDir: cfg.DownloadDir,
+		Checks: []monitoring.Check{
+			{Name: "startup", Fn: func(context.Context) error {
+				if p := phase.Load(); p != nil {
+					return errors.New(*p)
+				}
+				return nil
+			}},
+			{Name: "store", Fn: func(ctx context.Context) error {
+				b := opened.Load()
+				if b == nil {
+					return errors.New("the store is not open yet")
+				}
+				return b.store.Ping(ctx)
+			}},
+			{Name: "cluster", Fn: func(context.Context) error {
+				if b := opened.Load(); b == nil || !b.ready() {
+					return errors.New("this node is not in the cluster's member list yet")
+				}
+				return nil
+			}},
+			{Name: "disk", Fn: func(context.Context) error {
+				free, _, err := sysstat.DiskFree(cfg.DownloadDir)
+				if err == nil && free == 0 {
+					err = errors.New("no free space in DOWNLOAD_DIR")
+				}
+				return err
+			}},
+			{Name: "telegram", Fn: monitoring.Cached(telegramCheckTTL, func(ctx context.Context) error {
+				_, err := tg.GetMe(ctx)
+				return err
+			})},
+		}})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		return fmt.Errorf("listening on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: httpReadHeaderTimeout}
+	serving := make(chan struct{})
+	go func() {
+		defer close(serving)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", slog.Any("err", err))
+		}
+	}()
+	// On every return: stop serving and wait for the server's goroutine.
+	// The orderly shutdown below has already drained it by then.
+	defer func() { _ = srv.Close(); <-serving }()
+
+	if cfg.RedisURL != "" {
+		setPhase("connecting to Redis")
+	}
+	be, err := openBackend(stop, cfg, log, sys, func(attempt int, err error) {
+		setPhase(fmt.Sprintf("waiting for Redis: attempt %d failed: %v", attempt, err))
+	})
+	if err != nil {
+		if stop.Err() != nil {
+			log.Info("stopped while waiting for Redis", slog.Any("signal", context.Cause(stop)))
+			return nil
+		}
 		return err
 	}
 	defer be.close()
-	st := metrics.InstrumentStore(be.store)
+	be.store = metrics.InstrumentStore(be.store)
+	st := be.store
+	opened.Store(be)
+	setPhase("the node is starting")
 	authorized, err := st.AuthorizedChats(context.Background())
 	if err != nil {
 		return fmt.Errorf("reading the authorized chats: %w", err)
@@ -224,8 +308,9 @@ func run(cfg *config.Config, log *slog.Logger) error {
 			OnQueue: func(n int) { metrics.OutboxQueue.Set(float64(n)) },
 			Observe: metrics.ObserveOutbox})},
 		{messages.CronName, cron.Props(cron.Options{Node: cfg.NodeName, DownloadDir: cfg.DownloadDir, Started: started,
-			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, CleanupSchedule: cfg.CleanupSchedule,
-			Retention: cfg.TaskRetention, HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
+			Version: version, Logger: log, Store: st, OwnerID: cfg.OwnerID, Notices: be.notices,
+			CleanupSchedule: cfg.CleanupSchedule, Retention: cfg.TaskRetention,
+			HealthInterval: cfg.HealthInterval, MinFreeDisk: cfg.MinFreeDisk,
 			InUse:    tc.Holds,
 			Telegram: func(ctx context.Context) error { _, err := tg.GetMe(ctx); return err },
 			OnSample: func(s sysstat.Stats) { metrics.DiskFree.Set(float64(s.DiskFree)) }})},
@@ -289,27 +374,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		top = append(top, pid)
 	}
 
-	mux := monitoring.New(monitoring.Options{Addr: cfg.HTTPAddr, APIToken: cfg.APIToken, Registry: reg, Logger: log,
-		Checks: []monitoring.Check{
-			{Name: "store", Fn: st.Ping},
-			{Name: "cluster", Fn: func(context.Context) error {
-				if !be.ready() {
-					return errors.New("this node is not in the cluster's member list yet")
-				}
-				return nil
-			}},
-			{Name: "disk", Fn: func(context.Context) error {
-				free, _, err := sysstat.DiskFree(cfg.DownloadDir)
-				if err == nil && free == 0 {
-					err = errors.New("no free space in DOWNLOAD_DIR")
-				}
-				return err
-			}},
-			{Name: "telegram", Fn: monitoring.Cached(30*time.Second, func(ctx context.Context) error {
-				_, err := tg.GetMe(ctx)
-				return err
-			})},
-		}})
 	members := monitoring.ClusterFunc(be.members)
 	api := &monitoring.API{Node: cfg.NodeName, Version: version, Started: started, Tasks: tasks, Cluster: members,
 		Polling: polling.Load,
@@ -317,16 +381,6 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	api.Register(mux)
 	mux.HandleOperator(actortree.Path, actortree.Handler(tree, sys, cfg.NodeName, monitoring.TreePeers{View: members},
 		actortree.WithLogger(log)))
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listening on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", slog.Any("err", err))
-		}
-	}()
 	// Every unfinished task of the store comes back: its user's session is
 	// activated and reloads it in its recorded stage.
 	// In a cluster the sweeper does this for tasks whose node is gone.
@@ -339,14 +393,13 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		}
 		rcancel()
 	}
+	phase.Store(nil)
 	log.Info("mirrorleech is running", slog.String("http", ln.Addr().String()),
 		slog.String("cluster", sys.Address()), slog.Duration("startup", time.Since(started)))
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
-	log.Info("shutting down", slog.String("signal", s.String()))
-	signal.Stop(sig) // a second signal kills the process the default way
+	<-stop.Done()
+	log.Info("shutting down", slog.Any("signal", context.Cause(stop)))
+	stopCause() // a second signal kills the process the default way
 
 	stopping := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -420,5 +473,3 @@ func boolGauge(b bool) float64 {
 	}
 	return 0
 }
-
-func isRclone(dest string) bool { return strings.HasPrefix(dest, "rclone:") }

@@ -38,7 +38,7 @@ type Spec struct {
 }
 
 // taskUsage is the argument syntax shared by /mirror and /leech.
-const taskUsage = " [LINK] [-n NAME] [-z [PASSWORD]] [-e [PASSWORD]] [-s] [-up DEST] [-d [RATIO][:MINUTES]] [-f]"
+const taskUsage = " [LINK] [-n NAME] [-z [PASSWORD]] [-e [PASSWORD]] [-s] [-d [RATIO][:MINUTES]] [-f]"
 
 // Specs lists every command in the order /help shows them. It is constant data: callers must
 // not modify it.
@@ -50,11 +50,11 @@ var Specs = []Spec{
 	{Name: Status, Aliases: []string{"s"}, Usage: "/status",
 		Summary: "Show the live status of the tasks in this chat."},
 	{Name: Cancel, Aliases: []string{"c"}, Usage: "/cancel TASK_ID",
-		Summary: "Cancel one of your tasks (admins may cancel any), by id or as a reply to the task's message."},
+		Summary: "Cancel one of your tasks (admins may cancel any) by its id, shown on the status message."},
 	{Name: CancelAll, Usage: "/cancelall",
-		Summary: "Cancel all your tasks (admins: every task)."},
+		Summary: "Cancel all your tasks."},
 	{Name: Stats, Usage: "/stats",
-		Summary: "Show the nodes' disk, memory, load and task counts."},
+		Summary: "Show the answering node's uptime, CPU, memory, disk and task counts."},
 	{Name: Ping, Usage: "/ping",
 		Summary: "Check that the bot answers, and how fast."},
 	{Name: Help, Usage: "/help",
@@ -134,12 +134,10 @@ var FlagSpecs = []FlagSpec{
 		Help: "Extract the downloaded archives, with their password if they have one."},
 	{Flag: "-s", Value: NoValue,
 		Help: "Choose which files of a torrent to download before it starts."},
-	{Flag: "-up", Arg: "DEST", Value: RequiredValue,
-		Help: "Send the result elsewhere: a directory or rclone:REMOTE:PATH for /mirror, a chat id for /leech."},
 	{Flag: "-d", Arg: "RATIO:MINUTES", Value: OptionalValue,
 		Help: "Seed the torrent after the download until the ratio or the minutes are reached (either may be left out; no value: the defaults)."},
 	{Flag: "-f", Value: NoValue,
-		Help: "Force start: skip the queue."},
+		Help: "Force start: skip the queue (owner and sudo users only)."},
 }
 
 // lookupFlag finds a flag by its text, in any ASCII letter case.

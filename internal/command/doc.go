@@ -18,7 +18,7 @@
 // 'Don't Stop', does not end them) and the curly quotes phones substitute. Flags are parsed only
 // for the commands that take a link (/mirror and /leech), so "/authorize -100123" keeps its
 // negative chat id as an argument. Flags may come before or after the link. A flag with a
-// required value (-n, -up) takes the next word unless that word is another flag; a flag with an
+// required value (-n) takes the next word unless that word is another flag; a flag with an
 // optional value (-z, -e, -d) takes the next word only if it is quoted, or neither starts with
 // '-' nor is a link, as in the Python bots.
 //

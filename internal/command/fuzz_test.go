@@ -10,7 +10,7 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"/mirror https://example.com/a.iso",
-		"/l@bot magnet:?xt=urn:btih:abc -z pw -e -n \"a b\" -up rclone:r:p -d 1.5:30 -s -f",
+		"/l@bot magnet:?xt=urn:btih:abc -z pw -e -n \"a b\" -d 1.5:30 -s -f",
 		`/leech -n 'Don't' -z "-x" "https://a.b" "\\\"" “q” ‘r’`,
 		"/cancel -100 x y",
 		"/authorize",

@@ -40,3 +40,18 @@ func TestHelpText(t *testing.T) {
 func TestEscapeHTML(t *testing.T) {
 	require.Equal(t, "a &lt;b&gt; &amp;amp; \"q\"", escapeHTML(`a <b> &amp; "q"`))
 }
+
+// TestHelpListsOnlyWhatWorks keeps /help free of promises the bot does not keep: -up (no upload
+// destination but the configured one exists), rclone remotes (refused by the configuration),
+// cancelling by replying to a task's message and an admin's /cancelall of other users' tasks
+// (the gateway needs an id, and /cancelall reaches only the sender's own session); and it says
+// who may use -f.
+func TestHelpListsOnlyWhatWorks(t *testing.T) {
+	h := HelpText()
+	for _, absent := range []string{"-up", "DEST", "rclone", "as a reply to the task", "every task"} {
+		require.NotContains(t, h, absent)
+	}
+	require.Contains(t, h, "skip the queue (owner and sudo users only)", "the gateway refuses -f to others")
+	_, err := Parse("/mirror -up /srv https://example.com/a")
+	require.ErrorIs(t, err, ErrUnknownFlag, "a flag /help does not list is refused by the parser")
+}

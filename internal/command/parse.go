@@ -19,7 +19,6 @@ type Flags struct {
 	Extract         bool   // -e: extract archives.
 	ExtractPassword string // -e PASSWORD: the archives' password, if any.
 	Select          bool   // -s: select torrent files before the download.
-	Upload          string // -up DEST: the destination instead of the default.
 	Seed            bool   // -d: seed after the download.
 	SeedSpec        string // -d RATIO:MINUTES: the seeding limits as typed; see ParseSeedSpec.
 	Force           bool   // -f: skip the queue.
@@ -183,8 +182,6 @@ func Parse(text string) (Command, error) {
 			cmd.Flags.Extract, cmd.Flags.ExtractPassword = true, value
 		case "-s":
 			cmd.Flags.Select = true
-		case "-up":
-			cmd.Flags.Upload = value
 		case "-d":
 			if _, err := ParseSeedSpec(value); err != nil {
 				return fail(ErrBadValue, "invalid seeding limits %s: want RATIO, RATIO:MINUTES or :MINUTES, such as 2.0:60", echo(value))
@@ -373,10 +370,6 @@ func (c Command) String() string {
 	optional("-e", f.Extract, f.ExtractPassword)
 	if f.Select {
 		b.WriteString(" -s")
-	}
-	if f.Upload != "" {
-		b.WriteString(" -up")
-		add(f.Upload, false)
 	}
 	optional("-d", f.Seed, f.SeedSpec)
 	if f.Force {

@@ -50,7 +50,7 @@ type Config struct {
 	TelegramLocal    bool          // TELEGRAM_LOCAL: the Bot API server runs in --local mode.
 	DownloadDir      string        // DOWNLOAD_DIR: absolute working directory for tasks.
 	StateDir         string        // STATE_DIR: absolute directory of the embedded store.
-	MirrorDest       string        // MIRROR_DEST: "", an absolute directory, or rclone:REMOTE:PATH.
+	MirrorDest       string        // MIRROR_DEST: "" or an absolute directory.
 	LeechSplitSize   int64         // LEECH_SPLIT_SIZE: bytes per leeched part.
 	StatusInterval   time.Duration // STATUS_INTERVAL: status message refresh period.
 	HTTPAddr         string        // HTTP_ADDR: host:port of the HTTP endpoints.
@@ -396,16 +396,14 @@ func (l *loader) mirrorDest(downloadDir string) string {
 	if !ok {
 		return ""
 	}
-	if rest, isRclone := strings.CutPrefix(v, "rclone:"); isRclone {
-		remote, _, hasColon := strings.Cut(rest, ":")
-		if !hasColon || remote == "" || strings.ContainsAny(remote, `/\`) || remote[0] == '-' || remote[0] == ' ' {
-			l.fail(name, "%q: want rclone:REMOTE:PATH with a remote name from rclone.conf", v)
-			return ""
-		}
-		return v
+	if strings.HasPrefix(v, "rclone:") {
+		// No upload stage writes to rclone remotes yet: accepting one would
+		// start a node on which every /mirror fails.
+		l.fail(name, "%q: rclone destinations are not supported yet; set a directory path", v)
+		return ""
 	}
 	if strings.Contains(v, "://") {
-		l.fail(name, "%q: want a directory path or rclone:REMOTE:PATH", v)
+		l.fail(name, "%q: want a directory path", v)
 		return ""
 	}
 	abs := l.dir(name, v)

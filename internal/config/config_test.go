@@ -159,12 +159,6 @@ func TestLoadGood(t *testing.T) {
 		{"download dir inside state dir is fine", []string{"STATE_DIR=" + tmp, "DOWNLOAD_DIR=" + tmp + "/downloads"}, func(t *testing.T, c *Config) {
 			require.Equal(t, tmp, c.StateDir)
 		}},
-		{"rclone mirror destination kept as is", []string{"MIRROR_DEST=rclone:gdrive:Media/Mirror"}, func(t *testing.T, c *Config) {
-			require.Equal(t, "rclone:gdrive:Media/Mirror", c.MirrorDest)
-		}},
-		{"rclone remote root", []string{"MIRROR_DEST=rclone:my-remote:"}, func(t *testing.T, c *Config) {
-			require.Equal(t, "rclone:my-remote:", c.MirrorDest)
-		}},
 		{"directory mirror destination made absolute", []string{"MIRROR_DEST=" + tmp + "/mirror/"}, func(t *testing.T, c *Config) {
 			require.Equal(t, filepath.Join(tmp, "mirror"), c.MirrorDest)
 		}},
@@ -271,8 +265,9 @@ func TestLoadBad(t *testing.T) {
 		{[]string{"TELEGRAM_LOCAL=true"}, "TELEGRAM_LOCAL", "cloud"},
 		{[]string{"STATE_DIR=" + tmp + "/dl/state", "DOWNLOAD_DIR=" + tmp + "/dl"}, "STATE_DIR", "inside"},
 		{[]string{"STATE_DIR=" + tmp, "DOWNLOAD_DIR=" + tmp}, "STATE_DIR", "inside"},
-		{[]string{"MIRROR_DEST=rclone:nocolon"}, "MIRROR_DEST", "rclone:REMOTE:PATH"},
-		{[]string{"MIRROR_DEST=rclone::path"}, "MIRROR_DEST", "rclone:REMOTE:PATH"},
+		{[]string{"MIRROR_DEST=rclone:gdrive:Media/Mirror"}, "MIRROR_DEST", "rclone destinations are not supported"},
+		{[]string{"MIRROR_DEST=rclone:my-remote:"}, "MIRROR_DEST", "rclone destinations are not supported"},
+		{[]string{"MIRROR_DEST=rclone:nocolon"}, "MIRROR_DEST", "rclone destinations are not supported"},
 		{[]string{"MIRROR_DEST=s3://bucket"}, "MIRROR_DEST", "directory"},
 		{[]string{"MIRROR_DEST=" + tmp + "/dl/out", "DOWNLOAD_DIR=" + tmp + "/dl"}, "MIRROR_DEST", "inside"},
 		{[]string{"LEECH_SPLIT_SIZE=lots"}, "LEECH_SPLIT_SIZE", "invalid size"},

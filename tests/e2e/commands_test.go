@@ -41,7 +41,7 @@ func TestBasicCommands(t *testing.T) {
 	tg.PushText(userID, userID, "/leech -s http://example.com/a")
 	waitMessage(t, tg, userID, "-s (select files) applies to torrents", 15*time.Second)
 	tg.PushText(userID, userID, "/leech -up /tmp http://example.com/a")
-	waitMessage(t, tg, userID, "not available", 15*time.Second)
+	waitMessage(t, tg, userID, "unknown flag -up", 15*time.Second)
 }
 
 func TestAuthorizePersists(t *testing.T) {
@@ -89,7 +89,7 @@ func TestBadConfigurationExitsWithStatus2(t *testing.T) {
 	cmd := exec.Command(binary)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "OWNER_ID=abc", "STATUS_INTERVAL=fast", "LEECH_SPLIT_SIZE=huge",
-		"DOWNLOAD_DIR=" + filepath.Join(cmd.Dir, "d")}
+		"DOWNLOAD_DIR=" + filepath.Join(cmd.Dir, "d"), "MIRROR_DEST=rclone:gdrive:Films"}
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
@@ -97,4 +97,6 @@ func TestBadConfigurationExitsWithStatus2(t *testing.T) {
 	for _, v := range []string{"BOT_TOKEN", "OWNER_ID", "STATUS_INTERVAL", "LEECH_SPLIT_SIZE"} {
 		require.Contains(t, string(out), v, "every problem is listed")
 	}
+	// A destination no upload stage serves is refused here, not on every /mirror.
+	require.Contains(t, string(out), "MIRROR_DEST: \"rclone:gdrive:Films\": rclone destinations are not supported")
 }

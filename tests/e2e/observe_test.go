@@ -167,6 +167,15 @@ func TestStatusAPIAndAccess(t *testing.T) {
 
 	code, _ := getJSON(t, base+"/api/v1/status", "")
 	require.Equal(t, http.StatusUnauthorized, code, "no token on a non-loopback address")
+	code, health := getJSON(t, base+"/health", "")
+	require.Equal(t, http.StatusOK, code, "/health is open like /healthz")
+	require.Equal(t, "ok", health["status"])
+	require.Equal(t, "e2e", health["node"])
+	require.Equal(t, true, health["store_reachable"])
+	require.Equal(t, true, health["telegram_reachable"])
+	require.Positive(t, health["memory_rss_bytes"])
+	require.Positive(t, health["disk_free_bytes"])
+	require.Positive(t, health["goroutines"])
 	code, _ = getJSON(t, base+"/api/v1/status", "wrong")
 	require.Equal(t, http.StatusUnauthorized, code)
 
