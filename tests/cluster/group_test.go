@@ -13,8 +13,8 @@ import (
 )
 
 // A group whose members' tasks run on different nodes: /status in the
-// group shows every task with its node's name, and /cancel from the group
-// stops a task that runs on another node than the poller.
+// group shows every task with its node's name, and the owner's /cancel from
+// the group stops a member's task that runs on another node than the poller.
 func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 	const group int64 = -100777
 	users := userIDs(3501, 12)
@@ -89,7 +89,8 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 	})
 	t.Logf("status message:\n%s", board)
 
-	// Cancel, from the group, a task that does not run on the poller.
+	// The owner cancels, from the group, a member's task that does not run
+	// on the poller.
 	poller := c.WaitPoller(30 * time.Second)
 	var victim harness.Task
 	for _, task := range tasks {
@@ -99,7 +100,7 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, victim.ID, "a task runs off the poller")
-	tg.PushText(group, victim.UserID, "/cancel "+victim.ID)
+	tg.PushText(group, harness.OwnerID, "/cancel "+victim.ID)
 	waitFor(t, 30*time.Second, "the cancelled task's final message", func() bool {
 		return len(messagesWith(tg, group, "🚫", victim.ID, "was cancelled")) == 1 && !taskListed(c, victim.ID)
 	})
