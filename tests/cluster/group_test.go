@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/tests/harness"
 	"github.com/mirrorleech/mirrorleech/tests/origin"
+	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
 // A group whose members' tasks run on different nodes: /status in the
@@ -111,6 +113,33 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 			require.Empty(t, messagesWith(tg, group, "🚫", task.ID), "only the named task is cancelled")
 		}
 	}
+
+	// The owner's confirmed /cancelall stops the rest; the sessions report
+	// their counts to the poller's gateway from whichever node they are on.
+	rest := map[string]bool{}
+	for _, task := range tasks {
+		if task.ID != victim.ID {
+			rest[task.Host] = true
+		}
+	}
+	ask := tg.PushText(group, harness.OwnerID, "/cancelall")
+	var confirm tgfake.SentMessage
+	waitFor(t, 30*time.Second, "the confirmation", func() bool {
+		for _, m := range tg.Messages(group) {
+			if m.ReplyTo == ask.MessageID && strings.Contains(m.ReplyMarkup, `:a"`) {
+				confirm = m
+				return true
+			}
+		}
+		return false
+	})
+	data := regexp.MustCompile(`ca:[0-9]+:[0-9]+:a`).FindString(confirm.ReplyMarkup)
+	tg.PushCallback(group, harness.OwnerID, confirm.MessageID, data)
+	want := fmt.Sprintf("🚫 Cancelled %d task(s) of %d user(s).", len(tasks)-1, len(tasks)-1)
+	waitFor(t, 60*time.Second, "every task cancelled and counted", func() bool {
+		return len(c.Tasks()) == 0 && len(messagesWith(tg, group, want)) == 1
+	})
+	t.Logf("/cancelall counted %d task(s) on %v while %s polls", len(tasks)-1, rest, poller.Name)
 }
 
 func taskListed(c *harness.Cluster, id string) bool {
