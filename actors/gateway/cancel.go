@@ -332,6 +332,12 @@ func (g *Gateway) onConfirmPressed(ctx actor.Context, c *tgapi.Callback) {
 		return
 	}
 	key := confirmKey{chat: c.ChatID, msg: c.MessageID}
+	for _, run := range g.runs {
+		if run.chatID == c.ChatID && run.msgID == c.MessageID {
+			answer("Already cancelling.", false) // a second tap before the buttons went away
+			return
+		}
+	}
 	if stop, ok := g.confirms[key]; ok {
 		stop()
 		delete(g.confirms, key)
@@ -349,6 +355,7 @@ func (g *Gateway) onConfirmPressed(ctx actor.Context, c *tgapi.Callback) {
 	answer("Cancelling…", false)
 	run := &cancelAllRun{id: newRequestID(), chatID: c.ChatID, msgID: c.MessageID, by: d.admin,
 		mine: d.choice == choiceMine, waiting: map[int64]bool{}}
+	g.runs[run.id] = run
 	if run.mine {
 		g.startCancelAll(ctx, &cancelAllListed{run: run, users: []int64{d.admin}})
 		return
@@ -374,6 +381,7 @@ func (g *Gateway) onConfirmPressed(ctx actor.Context, c *tgapi.Callback) {
 func (g *Gateway) startCancelAll(ctx actor.Context, m *cancelAllListed) {
 	run := m.run
 	if m.err != nil {
+		delete(g.runs, run.id)
 		g.log.Warn("listing the tasks to cancel", slog.Any("err", m.err))
 		ctx.Send(g.outbox(ctx), &messages.EditText{ChatID: run.chatID, MessageID: run.msgID,
 			Text: "The tasks could not be listed just now; nothing was cancelled. Please try again."})
@@ -387,7 +395,6 @@ func (g *Gateway) startCancelAll(ctx actor.Context, m *cancelAllListed) {
 		g.finishCancelAll(ctx, run)
 		return
 	}
-	g.runs[run.id] = run
 	node := ctx.ActorSystem().Address()
 	for _, u := range m.users {
 		grains.Send(ctx, messages.SessionKind, strconv.FormatInt(u, 10), &messages.CancelAllTasks{

@@ -78,8 +78,20 @@ func TestHolesCancel(t *testing.T) {
 		_, a := start(t, userID, 4)
 		_, b := start(t, member2, 5)
 
+		// Keeping them cancels nothing.
 		ask := tg.PushText(ownerID, ownerID, "/cancelall")
 		confirm := waitReply(t, tg, ownerID, ask.MessageID)
+		tg.PushCallback(ownerID, ownerID, confirm.MessageID, keyboard(t, confirm)["Keep them"])
+		waitFor(t, 10*time.Second, "the confirmation to say so", func() bool {
+			m, ok := messageByID(tg, ownerID, confirm.MessageID)
+			return ok && m.Text == "Nothing was cancelled."
+		})
+		time.Sleep(time.Second)
+		require.Empty(t, harness.MessagesWith(tg, userID, "🚫", a))
+		require.Empty(t, harness.MessagesWith(tg, member2, "🚫", b))
+
+		ask = tg.PushText(ownerID, ownerID, "/cancelall")
+		confirm = waitReply(t, tg, ownerID, ask.MessageID)
 		require.Contains(t, confirm.Text, "Cancel all 2 running task(s) of 2 user(s)")
 		buttons := keyboard(t, confirm)
 		require.Len(t, buttons, 2, "confirm and abort (the owner has no task of their own)")
