@@ -51,3 +51,17 @@ type BoardButtonPressed struct {
 	Data       string
 	CallbackID string
 }
+
+// CancelByReply forwards "/cancel" sent as a reply to a message of the bot
+// to the chat's board: when MessageID is the board's status message, the
+// board picks the task meant (the replier's only task on it, or for an admin
+// the only task at all) and routes a CancelTask to its user's session;
+// otherwise it answers the chat why it cannot. Admin is set for the owner
+// and sudo users.
+type CancelByReply struct {
+	ChatID    int64
+	MessageID int
+	ByUserID  int64
+	Admin     bool
+	ReplyTo   int
+}

@@ -32,11 +32,29 @@ type SelectionPressed struct {
 	CallbackID string
 }
 
-// CancelAllTasks asks a session to cancel every task of its user.
+// CancelAllTasks asks a session to cancel every task of its user. ByUserID
+// is who asked: the user, or an admin when Admin is set (the session refuses
+// anyone else).
+//
+// Without ReportNode the session tells the chat how many it cancelled. With
+// it (an admin's cancel of every task in the cluster), the session answers
+// TasksCancelled, carrying RequestID, to the gateway of the node at that
+// address, which sums the answers of every session into one reply.
 type CancelAllTasks struct {
-	ByUserID int64
-	ChatID   int64
-	ReplyTo  int
+	ByUserID   int64
+	ChatID     int64
+	ReplyTo    int
+	Admin      bool
+	RequestID  string
+	ReportNode string
+}
+
+// TasksCancelled answers a CancelAllTasks that named a ReportNode: UserID's
+// session cancelled Count tasks.
+type TasksCancelled struct {
+	RequestID string
+	UserID    int64
+	Count     int
 }
 
 // TaskEnded tells the session that one of its tasks reached a final stage and

@@ -20,6 +20,8 @@ var (
 	_ remote.RootSerializable = (*TaskRemoved)(nil)
 	_ remote.RootSerializable = (*RepostBoard)(nil)
 	_ remote.RootSerializable = (*BoardButtonPressed)(nil)
+	_ remote.RootSerializable = (*TasksCancelled)(nil)
+	_ remote.RootSerializable = (*CancelByReply)(nil)
 
 	_ remote.RootSerialized = (*WireStartTask)(nil)
 	_ remote.RootSerialized = (*WireCancelTask)(nil)
@@ -30,6 +32,8 @@ var (
 	_ remote.RootSerialized = (*WireTaskRemoved)(nil)
 	_ remote.RootSerialized = (*WireRepostBoard)(nil)
 	_ remote.RootSerialized = (*WireBoardButtonPressed)(nil)
+	_ remote.RootSerialized = (*WireTasksCancelled)(nil)
+	_ remote.RootSerialized = (*WireCancelByReply)(nil)
 )
 
 func unixNano(t time.Time) int64 {
@@ -130,12 +134,24 @@ func (w *WireSelectionPressed) Deserialize() (remote.RootSerializable, error) {
 
 // Serialize implements remote.RootSerializable.
 func (m *CancelAllTasks) Serialize() (remote.RootSerialized, error) {
-	return &WireCancelAllTasks{ByUserId: m.ByUserID, ChatId: m.ChatID, ReplyTo: int64(m.ReplyTo)}, nil
+	return &WireCancelAllTasks{ByUserId: m.ByUserID, ChatId: m.ChatID, ReplyTo: int64(m.ReplyTo), Admin: m.Admin,
+		RequestId: m.RequestID, ReportNode: m.ReportNode}, nil
 }
 
 // Deserialize implements remote.RootSerialized.
 func (w *WireCancelAllTasks) Deserialize() (remote.RootSerializable, error) {
-	return &CancelAllTasks{ByUserID: w.GetByUserId(), ChatID: w.GetChatId(), ReplyTo: int(w.GetReplyTo())}, nil
+	return &CancelAllTasks{ByUserID: w.GetByUserId(), ChatID: w.GetChatId(), ReplyTo: int(w.GetReplyTo()),
+		Admin: w.GetAdmin(), RequestID: w.GetRequestId(), ReportNode: w.GetReportNode()}, nil
+}
+
+// Serialize implements remote.RootSerializable.
+func (m *TasksCancelled) Serialize() (remote.RootSerialized, error) {
+	return &WireTasksCancelled{RequestId: m.RequestID, UserId: m.UserID, Count: int64(m.Count)}, nil
+}
+
+// Deserialize implements remote.RootSerialized.
+func (w *WireTasksCancelled) Deserialize() (remote.RootSerializable, error) {
+	return &TasksCancelled{RequestID: w.GetRequestId(), UserID: w.GetUserId(), Count: int(w.GetCount())}, nil
 }
 
 // Serialize implements remote.RootSerializable.
@@ -188,4 +204,16 @@ func (m *BoardButtonPressed) Serialize() (remote.RootSerialized, error) {
 func (w *WireBoardButtonPressed) Deserialize() (remote.RootSerializable, error) {
 	return &BoardButtonPressed{ChatID: w.GetChatId(), MessageID: int(w.GetMessageId()), Data: w.GetData(),
 		CallbackID: w.GetCallbackId()}, nil
+}
+
+// Serialize implements remote.RootSerializable.
+func (m *CancelByReply) Serialize() (remote.RootSerialized, error) {
+	return &WireCancelByReply{ChatId: m.ChatID, MessageId: int64(m.MessageID), ByUserId: m.ByUserID, Admin: m.Admin,
+		ReplyTo: int64(m.ReplyTo)}, nil
+}
+
+// Deserialize implements remote.RootSerialized.
+func (w *WireCancelByReply) Deserialize() (remote.RootSerializable, error) {
+	return &CancelByReply{ChatID: w.GetChatId(), MessageID: int(w.GetMessageId()), ByUserID: w.GetByUserId(),
+		Admin: w.GetAdmin(), ReplyTo: int(w.GetReplyTo())}, nil
 }

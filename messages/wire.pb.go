@@ -603,6 +603,9 @@ type WireCancelAllTasks struct {
 	ByUserId      int64                  `protobuf:"varint,1,opt,name=by_user_id,json=byUserId,proto3" json:"by_user_id,omitempty"`
 	ChatId        int64                  `protobuf:"varint,2,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
 	ReplyTo       int64                  `protobuf:"varint,3,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	Admin         bool                   `protobuf:"varint,4,opt,name=admin,proto3" json:"admin,omitempty"`
+	RequestId     string                 `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ReportNode    string                 `protobuf:"bytes,6,opt,name=report_node,json=reportNode,proto3" json:"report_node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -658,6 +661,87 @@ func (x *WireCancelAllTasks) GetReplyTo() int64 {
 	return 0
 }
 
+func (x *WireCancelAllTasks) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *WireCancelAllTasks) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WireCancelAllTasks) GetReportNode() string {
+	if x != nil {
+		return x.ReportNode
+	}
+	return ""
+}
+
+type WireTasksCancelled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	UserId        int64                  `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WireTasksCancelled) Reset() {
+	*x = WireTasksCancelled{}
+	mi := &file_wire_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WireTasksCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WireTasksCancelled) ProtoMessage() {}
+
+func (x *WireTasksCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WireTasksCancelled.ProtoReflect.Descriptor instead.
+func (*WireTasksCancelled) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WireTasksCancelled) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WireTasksCancelled) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *WireTasksCancelled) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 type WireResumeTasks struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reason        uint32                 `protobuf:"varint,1,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -667,7 +751,7 @@ type WireResumeTasks struct {
 
 func (x *WireResumeTasks) Reset() {
 	*x = WireResumeTasks{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +763,7 @@ func (x *WireResumeTasks) String() string {
 func (*WireResumeTasks) ProtoMessage() {}
 
 func (x *WireResumeTasks) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +776,7 @@ func (x *WireResumeTasks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireResumeTasks.ProtoReflect.Descriptor instead.
 func (*WireResumeTasks) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WireResumeTasks) GetReason() uint32 {
@@ -727,7 +811,7 @@ type WireTaskSnapshot struct {
 
 func (x *WireTaskSnapshot) Reset() {
 	*x = WireTaskSnapshot{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +823,7 @@ func (x *WireTaskSnapshot) String() string {
 func (*WireTaskSnapshot) ProtoMessage() {}
 
 func (x *WireTaskSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +836,7 @@ func (x *WireTaskSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireTaskSnapshot.ProtoReflect.Descriptor instead.
 func (*WireTaskSnapshot) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WireTaskSnapshot) GetTaskId() string {
@@ -884,7 +968,7 @@ type WireTaskUpdated struct {
 
 func (x *WireTaskUpdated) Reset() {
 	*x = WireTaskUpdated{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +980,7 @@ func (x *WireTaskUpdated) String() string {
 func (*WireTaskUpdated) ProtoMessage() {}
 
 func (x *WireTaskUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +993,7 @@ func (x *WireTaskUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireTaskUpdated.ProtoReflect.Descriptor instead.
 func (*WireTaskUpdated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WireTaskUpdated) GetChatId() int64 {
@@ -936,7 +1020,7 @@ type WireTaskRemoved struct {
 
 func (x *WireTaskRemoved) Reset() {
 	*x = WireTaskRemoved{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1032,7 @@ func (x *WireTaskRemoved) String() string {
 func (*WireTaskRemoved) ProtoMessage() {}
 
 func (x *WireTaskRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1045,7 @@ func (x *WireTaskRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireTaskRemoved.ProtoReflect.Descriptor instead.
 func (*WireTaskRemoved) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WireTaskRemoved) GetChatId() int64 {
@@ -988,7 +1072,7 @@ type WireRepostBoard struct {
 
 func (x *WireRepostBoard) Reset() {
 	*x = WireRepostBoard{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1084,7 @@ func (x *WireRepostBoard) String() string {
 func (*WireRepostBoard) ProtoMessage() {}
 
 func (x *WireRepostBoard) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1097,7 @@ func (x *WireRepostBoard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireRepostBoard.ProtoReflect.Descriptor instead.
 func (*WireRepostBoard) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WireRepostBoard) GetChatId() int64 {
@@ -1042,7 +1126,7 @@ type WireBoardButtonPressed struct {
 
 func (x *WireBoardButtonPressed) Reset() {
 	*x = WireBoardButtonPressed{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1138,7 @@ func (x *WireBoardButtonPressed) String() string {
 func (*WireBoardButtonPressed) ProtoMessage() {}
 
 func (x *WireBoardButtonPressed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1151,7 @@ func (x *WireBoardButtonPressed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WireBoardButtonPressed.ProtoReflect.Descriptor instead.
 func (*WireBoardButtonPressed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WireBoardButtonPressed) GetChatId() int64 {
@@ -1096,6 +1180,82 @@ func (x *WireBoardButtonPressed) GetCallbackId() string {
 		return x.CallbackId
 	}
 	return ""
+}
+
+type WireCancelByReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        int64                  `protobuf:"varint,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	MessageId     int64                  `protobuf:"varint,2,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	ByUserId      int64                  `protobuf:"varint,3,opt,name=by_user_id,json=byUserId,proto3" json:"by_user_id,omitempty"`
+	Admin         bool                   `protobuf:"varint,4,opt,name=admin,proto3" json:"admin,omitempty"`
+	ReplyTo       int64                  `protobuf:"varint,5,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WireCancelByReply) Reset() {
+	*x = WireCancelByReply{}
+	mi := &file_wire_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WireCancelByReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WireCancelByReply) ProtoMessage() {}
+
+func (x *WireCancelByReply) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WireCancelByReply.ProtoReflect.Descriptor instead.
+func (*WireCancelByReply) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WireCancelByReply) GetChatId() int64 {
+	if x != nil {
+		return x.ChatId
+	}
+	return 0
+}
+
+func (x *WireCancelByReply) GetMessageId() int64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *WireCancelByReply) GetByUserId() int64 {
+	if x != nil {
+		return x.ByUserId
+	}
+	return 0
+}
+
+func (x *WireCancelByReply) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *WireCancelByReply) GetReplyTo() int64 {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return 0
 }
 
 var File_wire_proto protoreflect.FileDescriptor
@@ -1160,12 +1320,22 @@ const file_wire_proto_rawDesc = "" +
 	"message_id\x18\x04 \x01(\x03R\tmessageId\x12\x12\n" +
 	"\x04data\x18\x05 \x01(\tR\x04data\x12\x1f\n" +
 	"\vcallback_id\x18\x06 \x01(\tR\n" +
-	"callbackId\"f\n" +
+	"callbackId\"\xbc\x01\n" +
 	"\x12WireCancelAllTasks\x12\x1c\n" +
 	"\n" +
 	"by_user_id\x18\x01 \x01(\x03R\bbyUserId\x12\x17\n" +
 	"\achat_id\x18\x02 \x01(\x03R\x06chatId\x12\x19\n" +
-	"\breply_to\x18\x03 \x01(\x03R\areplyTo\")\n" +
+	"\breply_to\x18\x03 \x01(\x03R\areplyTo\x12\x14\n" +
+	"\x05admin\x18\x04 \x01(\bR\x05admin\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vreport_node\x18\x06 \x01(\tR\n" +
+	"reportNode\"b\n" +
+	"\x12WireTasksCancelled\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\")\n" +
 	"\x0fWireResumeTasks\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\rR\x06reason\"\xb0\x03\n" +
 	"\x10WireTaskSnapshot\x12\x17\n" +
@@ -1202,7 +1372,15 @@ const file_wire_proto_rawDesc = "" +
 	"message_id\x18\x02 \x01(\x03R\tmessageId\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\tR\x04data\x12\x1f\n" +
 	"\vcallback_id\x18\x04 \x01(\tR\n" +
-	"callbackIdB-Z+github.com/mirrorleech/mirrorleech/messagesb\x06proto3"
+	"callbackId\"\x9a\x01\n" +
+	"\x11WireCancelByReply\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\x03R\x06chatId\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x02 \x01(\x03R\tmessageId\x12\x1c\n" +
+	"\n" +
+	"by_user_id\x18\x03 \x01(\x03R\bbyUserId\x12\x14\n" +
+	"\x05admin\x18\x04 \x01(\bR\x05admin\x12\x19\n" +
+	"\breply_to\x18\x05 \x01(\x03R\areplyToB-Z+github.com/mirrorleech/mirrorleech/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -1216,7 +1394,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_wire_proto_goTypes = []any{
 	(*WireTelegramFile)(nil),       // 0: mirrorleech.v1.WireTelegramFile
 	(*WireSource)(nil),             // 1: mirrorleech.v1.WireSource
@@ -1226,24 +1404,26 @@ var file_wire_proto_goTypes = []any{
 	(*WireCancelTask)(nil),         // 5: mirrorleech.v1.WireCancelTask
 	(*WireSelectionPressed)(nil),   // 6: mirrorleech.v1.WireSelectionPressed
 	(*WireCancelAllTasks)(nil),     // 7: mirrorleech.v1.WireCancelAllTasks
-	(*WireResumeTasks)(nil),        // 8: mirrorleech.v1.WireResumeTasks
-	(*WireTaskSnapshot)(nil),       // 9: mirrorleech.v1.WireTaskSnapshot
-	(*WireTaskUpdated)(nil),        // 10: mirrorleech.v1.WireTaskUpdated
-	(*WireTaskRemoved)(nil),        // 11: mirrorleech.v1.WireTaskRemoved
-	(*WireRepostBoard)(nil),        // 12: mirrorleech.v1.WireRepostBoard
-	(*WireBoardButtonPressed)(nil), // 13: mirrorleech.v1.WireBoardButtonPressed
+	(*WireTasksCancelled)(nil),     // 8: mirrorleech.v1.WireTasksCancelled
+	(*WireResumeTasks)(nil),        // 9: mirrorleech.v1.WireResumeTasks
+	(*WireTaskSnapshot)(nil),       // 10: mirrorleech.v1.WireTaskSnapshot
+	(*WireTaskUpdated)(nil),        // 11: mirrorleech.v1.WireTaskUpdated
+	(*WireTaskRemoved)(nil),        // 12: mirrorleech.v1.WireTaskRemoved
+	(*WireRepostBoard)(nil),        // 13: mirrorleech.v1.WireRepostBoard
+	(*WireBoardButtonPressed)(nil), // 14: mirrorleech.v1.WireBoardButtonPressed
+	(*WireCancelByReply)(nil),      // 15: mirrorleech.v1.WireCancelByReply
 }
 var file_wire_proto_depIdxs = []int32{
-	0, // 0: mirrorleech.v1.WireSource.file:type_name -> mirrorleech.v1.WireTelegramFile
-	1, // 1: mirrorleech.v1.WireTaskSpec.source:type_name -> mirrorleech.v1.WireSource
-	2, // 2: mirrorleech.v1.WireTaskSpec.seed:type_name -> mirrorleech.v1.WireSeedLimits
-	3, // 3: mirrorleech.v1.WireStartTask.spec:type_name -> mirrorleech.v1.WireTaskSpec
-	9, // 4: mirrorleech.v1.WireTaskUpdated.task:type_name -> mirrorleech.v1.WireTaskSnapshot
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: mirrorleech.v1.WireSource.file:type_name -> mirrorleech.v1.WireTelegramFile
+	1,  // 1: mirrorleech.v1.WireTaskSpec.source:type_name -> mirrorleech.v1.WireSource
+	2,  // 2: mirrorleech.v1.WireTaskSpec.seed:type_name -> mirrorleech.v1.WireSeedLimits
+	3,  // 3: mirrorleech.v1.WireStartTask.spec:type_name -> mirrorleech.v1.WireTaskSpec
+	10, // 4: mirrorleech.v1.WireTaskUpdated.task:type_name -> mirrorleech.v1.WireTaskSnapshot
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -1257,7 +1437,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -48,7 +48,7 @@ func TestWireRoundTrip(t *testing.T) {
 	for _, m := range []remote.RootSerializable{
 		&messages.StartTask{}, &messages.CancelTask{}, &messages.SelectionPressed{}, &messages.CancelAllTasks{},
 		&messages.ResumeTasks{}, &messages.TaskUpdated{}, &messages.TaskRemoved{}, &messages.RepostBoard{},
-		&messages.BoardButtonPressed{},
+		&messages.BoardButtonPressed{}, &messages.TasksCancelled{}, &messages.CancelByReply{},
 	} {
 		name := reflect.TypeOf(m).Elem().Name()
 		t.Run(name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"fmt"
+	"html"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/scheduler"
 
+	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/messages"
 )
@@ -129,6 +132,8 @@ func (b *Board) Receive(ctx actor.Context) {
 			b.msgID = m.MessageID
 		}
 		b.requestRender(ctx)
+	case *messages.CancelByReply:
+		b.cancelByReply(ctx, m)
 	case *tick:
 		if len(b.tasks) == 0 && b.msgID == 0 {
 			b.stopTicker()
@@ -246,6 +251,79 @@ func (b *Board) clear(ctx actor.Context) {
 	b.last = ""
 	b.page = 0
 	b.stopTicker()
+}
+
+// cancelByReply handles "/cancel" sent as a reply to a message of the bot:
+// if it is the status message, the task meant goes to its user's session,
+// which checks the right to cancel it again.
+func (b *Board) cancelByReply(ctx actor.Context, m *messages.CancelByReply) {
+	answer := func(text string) {
+		ctx.Send(b.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ReplyTo, Text: text, HTML: true})
+	}
+	if b.msgID == 0 || m.MessageID != b.msgID {
+		answer("That message is not the current status message. Send <code>/cancel TASK_ID</code>, " +
+			"or reply with /cancel to the task's command or to the status message.")
+		return
+	}
+	task, choices := replyTarget(b.shown(), m.ByUserID, m.Admin)
+	switch {
+	case task.TaskID != "":
+		grains.Send(ctx, messages.SessionKind, strconv.FormatInt(task.UserID, 10), &messages.CancelTask{
+			TaskID: task.TaskID, ByUserID: m.ByUserID, Admin: m.Admin, ChatID: m.ChatID, ReplyTo: m.ReplyTo})
+	case len(choices) > 0:
+		ids := make([]string, len(choices))
+		for i, id := range choices {
+			ids[i] = "<code>/cancel " + html.EscapeString(id) + "</code>"
+		}
+		answer(fmt.Sprintf("The status message shows %d tasks you may cancel; send one of:\n%s",
+			len(choices), strings.Join(ids, "\n")))
+	default:
+		answer("None of the tasks on that status message is yours.")
+	}
+}
+
+// shown returns the tasks on the page the status message shows, as render
+// lays them out.
+func (b *Board) shown() []messages.TaskSnapshot {
+	per := b.o.PerPage
+	if per <= 0 {
+		per = board.DefaultPerPage
+	}
+	start := min(b.page*per, len(b.order))
+	end := min(start+per, len(b.order))
+	out := make([]messages.TaskSnapshot, 0, end-start)
+	for _, id := range b.order[start:end] {
+		out = append(out, b.tasks[id])
+	}
+	return out
+}
+
+// replyTarget picks the task that "/cancel" as a reply to a status message
+// showing shown means: the replier's only task on it, else, for an admin,
+// the only task on it. When that is ambiguous it returns the ids to choose
+// from instead (the replier's tasks, or for an admin with none every task);
+// neither means none of them is the replier's to cancel.
+func replyTarget(shown []messages.TaskSnapshot, by int64, admin bool) (messages.TaskSnapshot, []string) {
+	var mine, all []string
+	var own messages.TaskSnapshot
+	for _, t := range shown {
+		all = append(all, t.TaskID)
+		if t.UserID == by {
+			mine = append(mine, t.TaskID)
+			own = t
+		}
+	}
+	switch {
+	case len(mine) == 1:
+		return own, nil
+	case len(mine) > 1:
+		return messages.TaskSnapshot{}, mine
+	case admin && len(shown) == 1:
+		return shown[0], nil
+	case admin:
+		return messages.TaskSnapshot{}, all
+	}
+	return messages.TaskSnapshot{}, nil
 }
 
 func toBoard(t messages.TaskSnapshot) board.Task {

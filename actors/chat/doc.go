@@ -4,10 +4,12 @@
 // when the rendered text changed (Telegram counts edits against flood limits).
 //
 // Received: messages.TaskUpdated, TaskRemoved, RepostBoard (/status),
-// BoardButtonPressed (refresh, pages), TextSent / TextEdited / SendFailed
-// (answers of the outbox) and NodeStats (the footer, from the cron actor).
+// BoardButtonPressed (refresh, pages), CancelByReply ("/cancel" replying to
+// the status message), TextSent / TextEdited / SendFailed (answers of the
+// outbox) and NodeStats (the footer, from the cron actor).
 // Emitted: SendText, EditText, DeleteMessage and AnswerCallback to the outbox,
-// GetNodeStats to the cron actor.
+// GetNodeStats to the cron actor, CancelTask to the session of the task a
+// reply means.
 //
 // The board is a cache: tasks push their snapshots to it, so a board that is
 // restarted is whole again within one progress report of each task. When the

@@ -3,10 +3,22 @@
 // the users' sessions and the chats' boards through the grains router. It
 // owns the run-time authorization list (persisted in the store).
 //
-// Received: updates from its poller, TextSent (for /ping) and the poller's
-// and store's reports. Emitted: StartTask, CancelTask, CancelAllTasks to
-// sessions; RepostBoard and BoardButtonPressed to chat boards; ShowStats to
-// the cron actor; replies (help, refusals, usage errors) to the outbox.
+// Received: updates from its poller, TextSent (for /ping), TasksCancelled
+// (sessions counting an admin's /cancelall) and the poller's and store's
+// reports. Emitted: StartTask, CancelTask, CancelAllTasks to sessions;
+// RepostBoard, BoardButtonPressed and CancelByReply to chat boards;
+// ShowStats to the cron actor; replies (help, refusals, usage errors) to the
+// outbox.
+//
+// Cancelling: "/cancel ID" and "/cancel" replying to a task's command read
+// the task's record in a worker, to route the CancelTask to the session of
+// the task's user wherever it runs (users cancel their own tasks, the owner
+// and sudo users any); "/cancel" replying to the status message goes to the
+// chat's board, which knows the tasks it shows. An admin's /cancelall asks
+// for confirmation with buttons that expire (ConfirmTTL) and carry all a
+// press needs, then asks every session with unfinished tasks to cancel them
+// and to report its count to this gateway, and edits the confirmation with
+// the total once all answered or CancelAllWait passed.
 //
 // Nothing is fetched for an unauthorized user: the refusal is the only
 // reply. Unknown commands addressed to another bot are ignored.

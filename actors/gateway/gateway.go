@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/scheduler"
 
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/command"
@@ -104,6 +106,16 @@ type Gateway struct {
 	done       chan struct{}
 	pings      map[int64][]time.Time // per chat, in send order (the outbox keeps a chat's order)
 	polling    bool
+	timers     *scheduler.TimerScheduler
+	// workCtx is cancelled when the gateway stops; workers are the store
+	// reads and writes running under it (see work).
+	workCtx    context.Context
+	workCancel context.CancelFunc
+	workers    sync.WaitGroup
+	// confirms are the admins' /cancelall confirmations still open, to
+	// mark them expired; runs are the confirmed ones awaiting the sessions.
+	confirms map[confirmKey]scheduler.CancelFunc
+	runs     map[string]*cancelAllRun
 }
 
 var _ actor.Actor = (*Gateway)(nil)
@@ -127,7 +139,8 @@ func Props(o Options) *actor.Props {
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		g := &Gateway{o: o, log: o.Logger, admins: map[int64]bool{o.OwnerID: true},
-			authorized: map[int64]bool{}, pings: map[int64][]time.Time{}}
+			authorized: map[int64]bool{}, pings: map[int64][]time.Time{},
+			confirms: map[confirmKey]scheduler.CancelFunc{}, runs: map[string]*cancelAllRun{}}
 		for _, id := range o.Sudo {
 			g.admins[id] = true
 		}
@@ -142,9 +155,12 @@ func Props(o Options) *actor.Props {
 func (g *Gateway) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		g.timers = scheduler.NewTimerScheduler(ctx)
+		g.workCtx, g.workCancel = context.WithCancel(context.Background())
 		g.startPoller(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		g.stopPoller()
+		g.stopWork()
 	case *botIdentified:
 		g.username = m.username
 	case *pollingChanged:
@@ -181,6 +197,48 @@ func (g *Gateway) Receive(ctx actor.Context) {
 		}
 	case *authSaved:
 		g.onAuthSaved(ctx, m)
+	case *cancelLooked:
+		g.onCancelLooked(ctx, m)
+	case *cancelAllCounted:
+		g.onCancelAllCounted(ctx, m)
+	case *confirmExpired:
+		g.onConfirmExpired(ctx, m)
+	case *cancelAllListed:
+		g.startCancelAll(ctx, m)
+	case *messages.TasksCancelled:
+		g.onTasksCancelled(ctx, m)
+	case *cancelAllTimedOut:
+		if run := g.runs[m.id]; run != nil {
+			g.finishCancelAll(ctx, run)
+		}
+	}
+}
+
+// stopWork cancels the workers and the timers, and waits for the workers,
+// bounded: their stores honour the cancelled context.
+func (g *Gateway) stopWork() {
+	if g.workCancel == nil {
+		return
+	}
+	g.workCancel()
+	g.workCancel = nil
+	for _, stop := range g.confirms {
+		stop()
+	}
+	for _, run := range g.runs {
+		if run.stopWait != nil {
+			run.stopWait()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		g.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(StoreTimeout):
+		g.log.Warn("gateway store workers did not stop in time")
 	}
 }
 
@@ -438,15 +496,9 @@ func (g *Gateway) dispatch(ctx actor.Context, m *tgapi.Message, cmd command.Comm
 	case command.Status:
 		grains.Send(ctx, messages.ChatKind, strconv.FormatInt(m.ChatID, 10), &messages.RepostBoard{ChatID: m.ChatID, ReplyTo: m.ID})
 	case command.Cancel:
-		id := firstArg(cmd)
-		if id == "" {
-			g.reply(ctx, m, "Usage: /cancel TASK_ID (the id is shown on the status message).", false)
-			return "invalid"
-		}
-		grains.Send(ctx, messages.SessionKind, user, &messages.CancelTask{TaskID: strings.ToLower(id),
-			ByUserID: m.From.ID, Admin: g.admins[m.From.ID], ChatID: m.ChatID, ReplyTo: m.ID})
+		return g.cancelCommand(ctx, m, cmd)
 	case command.CancelAll:
-		grains.Send(ctx, messages.SessionKind, user, &messages.CancelAllTasks{ByUserID: m.From.ID, ChatID: m.ChatID, ReplyTo: m.ID})
+		g.cancelAllCommand(ctx, m)
 	case command.Authorize, command.Unauthorize:
 		return g.authorize(ctx, m, cmd)
 	case command.Nodes:
@@ -581,14 +633,11 @@ func (g *Gateway) authorize(ctx actor.Context, m *tgapi.Message, cmd command.Com
 		}
 		id = v
 	}
-	st, self, root := g.o.Store, ctx.Self(), ctx.ActorSystem().Root
-	chat, replyTo := m.ChatID, m.ID
-	go func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := st.SetAuthorized(sctx, id, on)
-		root.Send(self, &authSaved{chatID: chat, replyTo: replyTo, id: id, on: on, err: err})
-	}()
+	st, chat, replyTo := g.o.Store, m.ChatID, m.ID
+	g.work(ctx, func(c context.Context) any {
+		err := st.SetAuthorized(c, id, on)
+		return &authSaved{chatID: chat, replyTo: replyTo, id: id, on: on, err: err}
+	})
 	return "ok"
 }
 
@@ -645,6 +694,8 @@ func (g *Gateway) onCallback(ctx actor.Context, c *tgapi.Callback) {
 		}
 		grains.Send(ctx, messages.SessionKind, parts[1], &messages.SelectionPressed{TaskID: parts[2],
 			ByUserID: c.From.ID, ChatID: c.ChatID, MessageID: c.MessageID, Data: parts[3], CallbackID: c.ID})
+	case strings.HasPrefix(c.Data, confirmPrefix):
+		g.onConfirmPressed(ctx, c)
 	case c.Data == "s:r" || strings.HasPrefix(c.Data, "p:"):
 		grains.Send(ctx, messages.ChatKind, strconv.FormatInt(c.ChatID, 10), &messages.BoardButtonPressed{
 			ChatID: c.ChatID, MessageID: c.MessageID, Data: c.Data, CallbackID: c.ID})

@@ -8,8 +8,11 @@
 // durable), ResumeTasks (reloads the user's unfinished tasks from the store
 // and runs them again in their recorded stage, telling the user once),
 // CancelTask, CancelAllTasks, TaskEnded, and the children's Terminated.
-// Emitted: CancelTask to its tasks, and replies to the user through the
-// outbox (resume notices, cancel confirmations, "no such task", refusals).
+// Emitted: CancelTask to its tasks, replies to the user through the outbox
+// (resume notices, cancel confirmations, "no such task", refusals), and
+// TasksCancelled to the gateway that asked, when an admin's /cancelall
+// counts the tasks of every session. CancelTask and CancelAllTasks from
+// anyone but the user are refused unless marked as an admin's.
 //
 // In a cluster a task runs only on the member that holds it: new tasks are
 // written with this member as owner, and ResumeTasks claims each task

@@ -214,16 +214,7 @@ func (s *Session) Receive(ctx actor.Context) {
 			ctx.Send(e.pid, m)
 		}
 	case *messages.CancelAllTasks:
-		n := 0
-		for _, e := range s.tasks {
-			ctx.Send(e.pid, &messages.CancelTask{TaskID: e.spec.ID, ByUserID: m.ByUserID})
-			n++
-		}
-		text := "You have no running tasks."
-		if n > 0 {
-			text = fmt.Sprintf("Cancelling %d task(s).", n)
-		}
-		ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ReplyTo, Text: text})
+		s.cancelAll(ctx, m)
 	case *messages.TaskEnded:
 		if e := s.tasks[m.TaskID]; e != nil {
 			ctx.Stop(e.pid)
@@ -445,10 +436,39 @@ func (s *Session) cancel(ctx actor.Context, m *messages.CancelTask) {
 		answer("That task is not yours.", true)
 	default:
 		ctx.Send(e.pid, m)
-		if m.CallbackID != "" {
+		switch {
+		case m.CallbackID != "":
 			answer("Cancelling…", false)
+		case m.ChatID != e.spec.ChatID:
+			// The task's own chat gets its final message; an admin who
+			// cancelled it from elsewhere is told here.
+			answer(fmt.Sprintf("Cancelling task <code>%s</code> of user %d.", html.EscapeString(m.TaskID), s.userID), false)
 		}
 	}
+}
+
+// cancelAll cancels every task of the user, for the user or an admin.
+func (s *Session) cancelAll(ctx actor.Context, m *messages.CancelAllTasks) {
+	if m.ByUserID != s.userID && !m.Admin {
+		// The gateway never sends this; a session still refuses it.
+		s.log.Warn("refusing to cancel the tasks of another user", slog.Int64("by_user_id", m.ByUserID))
+		return
+	}
+	n := 0
+	for _, e := range s.tasks {
+		ctx.Send(e.pid, &messages.CancelTask{TaskID: e.spec.ID, ByUserID: m.ByUserID, Admin: m.Admin})
+		n++
+	}
+	if m.ReportNode != "" {
+		ctx.Send(actor.NewPID(m.ReportNode, messages.GatewayName),
+			&messages.TasksCancelled{RequestID: m.RequestID, UserID: s.userID, Count: n})
+		return
+	}
+	text := "You have no running tasks."
+	if n > 0 {
+		text = fmt.Sprintf("Cancelling %d task(s).", n)
+	}
+	ctx.Send(s.outbox(ctx), &messages.SendText{ChatID: m.ChatID, ReplyTo: m.ReplyTo, Text: text})
 }
 
 func (s *Session) forget(id string) {

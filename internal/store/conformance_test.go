@@ -30,6 +30,7 @@ var conformance = []struct {
 	{"update", testUpdate},
 	{"update fn error aborts", testUpdateAborts},
 	{"filters", testFilters},
+	{"filter by command message", testFilterCommand},
 	{"oldest first", testOrder},
 	{"stage changes move between filters", testStageMoves},
 	{"user change moves between filters", testUserMoves},
@@ -235,6 +236,35 @@ func testFilters(t *testing.T, st store.Store) {
 		{store.Filter{FinishedBefore: base.Add(time.Hour)}, []string{}}, // strictly before
 		{store.Filter{FinishedBefore: base.Add(4 * time.Hour), UserID: 2}, []string{"b-failed-late"}},
 		{store.Filter{FinishedBefore: base.Add(4 * time.Hour), Unfinished: true}, []string{}},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, list(t, st, c.f), "filter %+v", c.f)
+	}
+}
+
+func testFilterCommand(t *testing.T, st store.Store) {
+	cmd := func(tk store.Task, chat int64, msg int) store.Task {
+		tk.Spec.ChatID, tk.Spec.ReplyTo = chat, msg
+		return tk
+	}
+	put(t, st,
+		cmd(task("g-a", 1, 0, messages.StageDownloading), -5, 10),
+		cmd(task("g-b", 2, 1, messages.StageQueued), -5, 11),
+		cmd(task("p-a", 1, 2, messages.StageUploading), 1, 10), // the same message id in another chat
+		cmd(finished("g-old", 1, 3, messages.StageDone, time.Hour), -5, 12),
+	)
+	cases := []struct {
+		f    store.Filter
+		want []string
+	}{
+		{store.Filter{ChatID: -5, Command: 10}, []string{"g-a"}},
+		{store.Filter{ChatID: 1, Command: 10}, []string{"p-a"}},
+		{store.Filter{ChatID: -5, Command: 11, Unfinished: true}, []string{"g-b"}},
+		{store.Filter{ChatID: -5, Command: 12, Unfinished: true}, []string{}},
+		{store.Filter{ChatID: -5, Command: 12}, []string{"g-old"}},
+		{store.Filter{ChatID: -5, Command: 99}, []string{}},
+		{store.Filter{ChatID: -5}, []string{"g-a", "g-b", "g-old"}},
+		{store.Filter{ChatID: -5, UserID: 2, Unfinished: true}, []string{"g-b"}},
 	}
 	for _, c := range cases {
 		require.Equal(t, c.want, list(t, st, c.f), "filter %+v", c.f)

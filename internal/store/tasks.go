@@ -58,6 +58,11 @@ type Filter struct {
 	Unfinished bool  // only tasks not in a final stage
 	// FinishedBefore selects finished tasks that ended before it.
 	FinishedBefore time.Time
+	// ChatID and Command, when set, select the tasks of that chat started
+	// by that command message (Spec.ReplyTo): "/cancel" sent as a reply to
+	// a task's command finds the task with them.
+	ChatID  int64
+	Command int
 }
 
 func (f Filter) match(t *Task) bool {
@@ -67,6 +72,10 @@ func (f Filter) match(t *Task) bool {
 	case f.Unfinished && t.Stage.Final():
 		return false
 	case !f.FinishedBefore.IsZero() && (!t.Stage.Final() || !t.Finished.Before(f.FinishedBefore)):
+		return false
+	case f.ChatID != 0 && t.Spec.ChatID != f.ChatID:
+		return false
+	case f.Command != 0 && t.Spec.ReplyTo != f.Command:
 		return false
 	}
 	return true

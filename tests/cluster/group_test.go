@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +11,12 @@ import (
 
 	"github.com/mirrorleech/mirrorleech/tests/harness"
 	"github.com/mirrorleech/mirrorleech/tests/origin"
+	"github.com/mirrorleech/mirrorleech/tests/tgfake"
 )
 
 // A group whose members' tasks run on different nodes: /status in the
-// group shows every task with its node's name, and /cancel from the group
-// stops a task that runs on another node than the poller.
+// group shows every task with its node's name, and the owner's /cancel from
+// the group stops a member's task that runs on another node than the poller.
 func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 	const group int64 = -100777
 	users := userIDs(3501, 12)
@@ -89,7 +91,8 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 	})
 	t.Logf("status message:\n%s", board)
 
-	// Cancel, from the group, a task that does not run on the poller.
+	// The owner cancels, from the group, a member's task that does not run
+	// on the poller.
 	poller := c.WaitPoller(30 * time.Second)
 	var victim harness.Task
 	for _, task := range tasks {
@@ -99,7 +102,7 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, victim.ID, "a task runs off the poller")
-	tg.PushText(group, victim.UserID, "/cancel "+victim.ID)
+	tg.PushText(group, harness.OwnerID, "/cancel "+victim.ID)
 	waitFor(t, 30*time.Second, "the cancelled task's final message", func() bool {
 		return len(messagesWith(tg, group, "🚫", victim.ID, "was cancelled")) == 1 && !taskListed(c, victim.ID)
 	})
@@ -110,6 +113,33 @@ func TestGroupStatusAndCancelAcrossNodes(t *testing.T) {
 			require.Empty(t, messagesWith(tg, group, "🚫", task.ID), "only the named task is cancelled")
 		}
 	}
+
+	// The owner's confirmed /cancelall stops the rest; the sessions report
+	// their counts to the poller's gateway from whichever node they are on.
+	rest := map[string]bool{}
+	for _, task := range tasks {
+		if task.ID != victim.ID {
+			rest[task.Host] = true
+		}
+	}
+	ask := tg.PushText(group, harness.OwnerID, "/cancelall")
+	var confirm tgfake.SentMessage
+	waitFor(t, 30*time.Second, "the confirmation", func() bool {
+		for _, m := range tg.Messages(group) {
+			if m.ReplyTo == ask.MessageID && strings.Contains(m.ReplyMarkup, `:a"`) {
+				confirm = m
+				return true
+			}
+		}
+		return false
+	})
+	data := regexp.MustCompile(`ca:[0-9]+:[0-9]+:a`).FindString(confirm.ReplyMarkup)
+	tg.PushCallback(group, harness.OwnerID, confirm.MessageID, data)
+	want := fmt.Sprintf("🚫 Cancelled %d task(s) of %d user(s).", len(tasks)-1, len(tasks)-1)
+	waitFor(t, 60*time.Second, "every task cancelled and counted", func() bool {
+		return len(c.Tasks()) == 0 && len(messagesWith(tg, group, want)) == 1
+	})
+	t.Logf("/cancelall counted %d task(s) on %v while %s polls", len(tasks)-1, rest, poller.Name)
 }
 
 func taskListed(c *harness.Cluster, id string) bool {
