@@ -22,7 +22,7 @@ func TestHelpText(t *testing.T) {
 		require.Contains(t, h, "<code>"+f.Flag, f.Flag)
 		require.Contains(t, h, escapeHTML(f.Help), f.Flag)
 	}
-	require.Contains(t, h, "<code>/cancel TASK_ID</code>")
+	require.Contains(t, h, "<code>/cancel [TASK_ID]</code>")
 	require.Contains(t, h, "/authorize, /auth, /a <i>(owner and sudo users)</i>")
 	require.Contains(t, h, "<code>-z [PASSWORD]</code>")
 	require.Contains(t, h, "<code>-n NAME</code>")
@@ -42,16 +42,16 @@ func TestEscapeHTML(t *testing.T) {
 }
 
 // TestHelpListsOnlyWhatWorks keeps /help free of promises the bot does not keep: -up (no upload
-// destination but the configured one exists), rclone remotes (refused by the configuration),
-// cancelling by replying to a task's message and an admin's /cancelall of other users' tasks
-// (the gateway needs an id, and /cancelall reaches only the sender's own session); and it says
-// who may use -f.
+// destination but the configured one exists) and rclone remotes (refused by the configuration);
+// it lists the cancel forms the gateway serves and says who may use -f.
 func TestHelpListsOnlyWhatWorks(t *testing.T) {
 	h := HelpText()
-	for _, absent := range []string{"-up", "DEST", "rclone", "as a reply to the task", "every task"} {
+	for _, absent := range []string{"-up", "DEST", "rclone"} {
 		require.NotContains(t, h, absent)
 	}
 	require.Contains(t, h, "skip the queue (owner and sudo users only)", "the gateway refuses -f to others")
+	require.Contains(t, h, "as a reply to the task's command or to the status message")
+	require.Contains(t, h, "every task on every node, after confirming")
 	_, err := Parse("/mirror -up /srv https://example.com/a")
 	require.ErrorIs(t, err, ErrUnknownFlag, "a flag /help does not list is refused by the parser")
 }
