@@ -530,11 +530,9 @@ func (g *Gateway) buildSpec(m *tgapi.Message, cmd command.Command) (messages.Tas
 		Zip: f.Zip, ZipPassword: f.ZipPassword, Extract: f.Extract, ExtractPassword: f.ExtractPassword}
 	if cmd.Name == command.Mirror {
 		spec.Kind = messages.Mirror
-		switch {
-		case g.o.MirrorDest == "":
+		// The configuration refuses destinations other than a directory.
+		if g.o.MirrorDest == "" {
 			return spec, "Mirror is not configured on this bot: the owner must set MIRROR_DEST."
-		case strings.HasPrefix(g.o.MirrorDest, "rclone:"):
-			return spec, "rclone destinations are not supported yet; set MIRROR_DEST to a directory."
 		}
 		spec.Dest = g.o.MirrorDest
 	} else {
