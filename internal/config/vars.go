@@ -40,7 +40,7 @@ var Variables = []Variable{
 	{Name: "CLUSTER_MEMBER_TTL", Default: "6s", Help: "With REDIS_URL: a node that stops refreshing its registration is dropped from the cluster after this long; at least 1s."},
 	{Name: "POLLER_LEASE_TTL", Default: "10s", Help: "With REDIS_URL: how long the Telegram polling lease outlives a node that stopped renewing it; another node polls after it; at least 1s."},
 	{Name: "CLUSTER_SWEEP_INTERVAL", Default: "5s", Help: "With REDIS_URL: how often a node looks for unfinished tasks whose node left, to run them again; at least 100ms."},
-	{Name: "ALLOW_PRIVATE_URLS", Default: "false", Help: "Allow links to loopback, private and link-local addresses."},
+	{Name: "ALLOW_PRIVATE_URLS", Default: "false", Help: "Allow links, trackers and torrent peers on loopback, private and link-local addresses."},
 	{Name: "HTTP_CONNECTIONS", Default: "8", Help: "Parallel connections per HTTP download, 1 to 32."},
 	{Name: "RETRY_MAX_ATTEMPTS", Default: "5", Help: "Attempts per task stage before the task fails, 1 to 100."},
 	{Name: "RETRY_INITIAL_DELAY", Default: "1s", Help: "Delay before the first retry of a failed stage; grows exponentially."},
