@@ -189,7 +189,9 @@ func TestLimits(t *testing.T) {
 }
 
 // A full disk fails the task cleanly, removes its data, and the next task
-// works.
+// works. A file whose size is declared is refused before anything is
+// reserved, for the size; one of unknown length fills the disk and fails
+// with ENOSPC.
 func TestDiskFullFailsCleanly(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs")
@@ -204,11 +206,17 @@ func TestDiskFullFailsCleanly(t *testing.T) {
 	tg := tgfake.New(t, tgfake.Options{})
 	o := origin.New(t,
 		origin.File{Path: "/huge.bin", Size: 8 * mib, Seed: 1},
+		origin.File{Path: "/stream.bin", Size: 8 * mib, Seed: 3, NoLength: true},
 		origin.File{Path: "/fits.bin", Size: mib, Seed: 2})
 	bot := startBot(t, tg, "DOWNLOAD_DIR="+filepath.Join(dir, "dl"))
 
 	tg.PushText(userID, userID, "/mirror "+o.URL("/huge.bin"))
-	failed := waitMessage(t, tg, userID, "❌", 30*time.Second)
+	failed := waitMessage(t, tg, userID, "❌ huge.bin", 30*time.Second)
+	require.Contains(t, failed.Text, "the file is 8.0 MiB, but the bot's disk has only")
+	require.Empty(t, dirEntries(t, filepath.Join(dir, "dl")), "nothing reserved or left")
+
+	tg.PushText(userID, userID, "/mirror "+o.URL("/stream.bin"))
+	failed = waitMessage(t, tg, userID, "❌ stream.bin", 30*time.Second)
 	require.Contains(t, failed.Text, "disk is full")
 	require.Empty(t, dirEntries(t, filepath.Join(dir, "dl")), "partial data removed")
 
