@@ -478,6 +478,14 @@ func (s *Server) DropNext(method string, n int) {
 	s.faults[key] = append(s.faults[key], fault{n: n, drop: true})
 }
 
+// ClearFaults removes every fault still queued for method: the end of an
+// outage that FailNext started with a large n.
+func (s *Server) ClearFaults(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, strings.ToLower(method))
+}
+
 // takeFault consumes one injected fault for method, if any.
 func (s *Server) takeFault(method string) *apiError {
 	s.mu.Lock()
