@@ -10,8 +10,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/scheduler"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/repeat"
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -43,8 +43,7 @@ type Board struct {
 	sending time.Time // zero, or when the current send/edit was requested
 	dirty   bool      // render as soon as stats arrive
 	stats   messages.NodeStats
-	timers  *scheduler.TimerScheduler
-	cancelT scheduler.CancelFunc
+	cancelT repeat.Cancel
 	replyTo int
 }
 
@@ -66,8 +65,6 @@ func Kind(o Options) *cluster.Kind {
 // Receive implements actor.Actor.
 func (b *Board) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		b.timers = scheduler.NewTimerScheduler(ctx)
 	case *cluster.ClusterInit:
 		id, err := strconv.ParseInt(m.Identity.Identity, 10, 64)
 		if err != nil {
@@ -173,7 +170,7 @@ func (b *Board) outbox(ctx actor.Context) *actor.PID {
 
 func (b *Board) ensureTicker(ctx actor.Context) {
 	if b.cancelT == nil {
-		b.cancelT = b.timers.SendRepeatedly(b.o.Interval, b.o.Interval, ctx.Self(), &tick{})
+		b.cancelT = repeat.Send(ctx.ActorSystem().Root, b.o.Interval, b.o.Interval, ctx.Self(), &tick{})
 	}
 }
 

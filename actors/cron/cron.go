@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/eventstream"
 	"github.com/asynkron/protoactor-go/scheduler"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/repeat"
 	"github.com/mirrorleech/mirrorleech/internal/board"
 	"github.com/mirrorleech/mirrorleech/internal/notice"
 	"github.com/mirrorleech/mirrorleech/internal/store"
@@ -120,7 +121,7 @@ type Cron struct {
 	tasks   map[messages.Stage]int
 	sub     *eventstream.Subscription
 	timers  *scheduler.TimerScheduler
-	stopT   scheduler.CancelFunc
+	stopT   repeat.Cancel
 	waiting []waiter
 
 	// work is cancelled when the actor stops or restarts; every worker
@@ -177,7 +178,7 @@ func (c *Cron) Receive(ctx actor.Context) {
 				root.Send(self, e)
 			}
 		})
-		c.stopT = c.timers.SendRepeatedly(0, c.o.SampleEvery, self, &sampleTick{})
+		c.stopT = repeat.Send(root, 0, c.o.SampleEvery, self, &sampleTick{})
 		c.work, c.cancel = context.WithCancel(context.Background())
 		c.startJobs(ctx)
 	case *actor.Stopping:

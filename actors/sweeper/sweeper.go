@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 
+	"github.com/mirrorleech/mirrorleech/actors/internal/repeat"
 	"github.com/mirrorleech/mirrorleech/cluster/grains"
 	"github.com/mirrorleech/mirrorleech/internal/store"
 	"github.com/mirrorleech/mirrorleech/messages"
@@ -41,8 +41,7 @@ type swept struct {
 type Sweeper struct {
 	o       Options
 	busy    bool
-	timers  *scheduler.TimerScheduler
-	cancel  scheduler.CancelFunc
+	cancel  repeat.Cancel
 	rounds  int
 	resumed int
 }
@@ -67,8 +66,7 @@ func Props(o Options) *actor.Props {
 func (s *Sweeper) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		s.timers = scheduler.NewTimerScheduler(ctx)
-		s.cancel = s.timers.SendRepeatedly(s.o.Interval, s.o.Interval, ctx.Self(), &tick{})
+		s.cancel = repeat.Send(ctx.ActorSystem().Root, s.o.Interval, s.o.Interval, ctx.Self(), &tick{})
 	case *actor.Stopping:
 		if s.cancel != nil {
 			s.cancel()
